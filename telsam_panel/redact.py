@@ -1,0 +1,89 @@
+"""Keep secrets out of text that leaves the process: log records, error messages, pages.
+
+The PBX API takes its password in the query string, so any URL of ours is a secret carrier and
+libraries (requests, urllib3) happily print URLs in exceptions and debug logs. Two layers:
+
+- `redact(text)` replaces every configured secret (raw and URL-encoded) and any `password=` query
+  value with `***`. Code that builds user-visible error text runs it.
+- `install_log_redaction()` wraps the log-record factory so that *every* record, from any library at
+  any level, is rendered and redacted when it is created, before any handler (ours, pytest's, a
+  third party's) can see it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from collections.abc import Iterable
+from functools import lru_cache
+from urllib.parse import quote, quote_plus
+
+from django.conf import settings
+
+MASK = "***"
+_PASSWORD_PARAM = re.compile(r"(?i)(password=)[^&\s'\"<>]+")
+_MIN_SECRET_LENGTH = 4  # masking "a" everywhere would garble text without protecting anything
+
+
+def configured_secrets() -> tuple[str, ...]:
+    """Secrets from settings that must never be shown."""
+    values = [settings.TELSAM_API_PASSWORD, settings.SECRET_KEY]
+    database_password = settings.DATABASES.get("default", {}).get("PASSWORD")
+    if database_password:
+        values.append(database_password)
+    return tuple(v for v in values if v)
+
+
+@lru_cache(maxsize=8)
+def _pattern_for(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    variants: set[str] = set()
+    for secret in secrets:
+        if len(secret) >= _MIN_SECRET_LENGTH:
+            variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
+    if not variants:
+        return None
+    # Longest first so that an encoded form is not half-replaced by a shorter raw one.
+    alternatives = sorted(variants, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in alternatives))
+
+
+def redact(text: str, secrets: Iterable[str] | None = None) -> str:
+    """Return `text` with secrets and `password=` query values replaced by `***`."""
+    secrets = tuple(secrets) if secrets is not None else configured_secrets()
+    pattern = _pattern_for(secrets)
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    return _PASSWORD_PARAM.sub(rf"\g<1>{MASK}", text)
+
+
+def _redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not hide the record altogether
+        message = f"{record.msg!r} {record.args!r}"
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[1] is not None:
+        formatted = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        record.exc_text = redact(formatted)
+        # Formatters print exc_text; the live exception objects may carry secrets in their args.
+        record.exc_info = None
+    return record
+
+
+_installed = False
+
+
+def install_log_redaction() -> None:
+    """Make every future log record redacted at creation (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    previous_factory = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        return _redact_record(previous_factory(*args, **kwargs))
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

@@ -1,0 +1,334 @@
+"""The PBX client: envelope and field parsing, errors, and the simulator over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from calls.telsam import (
+    ActiveCall,
+    Direction,
+    PbxBadResponse,
+    PbxRejected,
+    PbxUnavailable,
+    TelsamClient,
+    format_cdr_param,
+    parse_active_call,
+    parse_calldate,
+    parse_cdr_duration,
+    parse_cdr_record,
+    parse_elapsed,
+    unwrap,
+)
+from tests.conftest import PBX_PASSWORD, PBX_USER
+
+IST = ZoneInfo("Europe/Istanbul")
+ROW = {
+    "channel": "SIP/trunk-sip-Trunk110-36a9b",
+    "duration": "00:01:14",
+    "calltype": "Kuyruk(630)",
+    "callinfo": "Konuşuyor",
+    "src": "905321234567",
+    "dst": "110",
+}
+
+
+# --- envelope -----------------------------------------------------------------------------------
+
+
+def test_it_unwraps_the_one_element_array():
+    body = json.dumps([{"success": True, "count": 1, "data": [ROW]}])
+    assert unwrap(body) == [ROW]
+
+
+def test_it_accepts_the_bare_object():
+    body = json.dumps({"success": True, "count": 1, "data": [ROW]})
+    assert unwrap(body) == [ROW]
+
+
+@pytest.mark.parametrize("count", [0, 5, "1", "abc", None])
+def test_it_treats_count_as_advisory(count):
+    body = json.dumps([{"success": True, "count": count, "data": [ROW, ROW]}])
+    assert len(unwrap(body)) == 2
+
+
+@pytest.mark.parametrize(
+    "envelope", [{"success": True, "count": 0}, {"success": True, "data": None}]
+)
+def test_it_reads_missing_or_null_data_as_no_rows(envelope):
+    assert unwrap(json.dumps([envelope])) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "words"),
+    [
+        ("<html><body>502 Bad Gateway</body></html>", PbxBadResponse, "HTML"),
+        ('[{"success": true, "count": 1, "data": [{"chan', PbxBadResponse, "invalid JSON"),
+        ("", PbxBadResponse, "empty"),
+        (
+            '[{"success": false, "message": "05: Kullanıcı bilgileri bulunamadı!"}]',
+            PbxRejected,
+            "05:",
+        ),
+        ('[{"success": false}]', PbxRejected, "no reason"),
+        ('[{"success": "false", "data": []}]', PbxRejected, "refused"),
+        ("[]", PbxBadResponse, "shape"),
+        ('"ok"', PbxBadResponse, "shape"),
+        ('[{"success": true, "data": 7}]', PbxBadResponse, "not a list"),
+    ],
+)
+def test_it_reports_unusable_answers_as_its_own_errors(body, error, words):
+    with pytest.raises(error, match=words):
+        unwrap(body)
+
+
+# --- field parsers (tables) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("00:00:00", 0),
+        ("00:01:14", 74),
+        ("01:00:00", 3600),
+        ("27:03:09", 27 * 3600 + 189),
+        ("01:14", 74),
+        ("45", 45),
+        (" 00:00:09 ", 9),
+    ],
+)
+def test_it_parses_elapsed_durations(text, seconds):
+    assert parse_elapsed(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "00:61:00", "1:2:3:4", "-00:00:01", "00:0a:10"])
+def test_it_rejects_malformed_elapsed_durations(text):
+    with pytest.raises(ValueError):
+        parse_elapsed(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("85,6972", 85.6972),
+        ("4,39364", 4.39364),
+        ("28,382", 28.382),
+        ("12.5", 12.5),
+        ("0", 0.0),
+        (7, 7.0),
+    ],
+)
+def test_it_parses_comma_decimal_cdr_durations(value, seconds):
+    assert parse_cdr_duration(value) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("value", ["", "1,2,3", "abc", "-4,5", True])
+def test_it_rejects_malformed_cdr_durations(value):
+    with pytest.raises(ValueError):
+        parse_cdr_duration(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("03.09.2019 12:30:38", datetime(2019, 9, 3, 12, 30, 38, tzinfo=IST)),
+        ("03.09.201912:30:38", datetime(2019, 9, 3, 12, 30, 38, tzinfo=IST)),  # published variant
+        ("31.12.2026 23:59:59", datetime(2026, 12, 31, 23, 59, 59, tzinfo=IST)),
+        ("01.01.2027 00:00:00", datetime(2027, 1, 1, 0, 0, 0, tzinfo=IST)),
+    ],
+)
+def test_it_parses_call_dates_as_istanbul_time(text, expected):
+    parsed = parse_calldate(text)
+    assert parsed == expected
+    assert parsed.utcoffset() == timedelta(hours=3)
+
+
+@pytest.mark.parametrize(
+    "text", ["2019-09-03 12:30:38", "3.9.2019 12:30:38", "31.02.2026 10:00:00", ""]
+)
+def test_it_rejects_malformed_call_dates(text):
+    with pytest.raises(ValueError):
+        parse_calldate(text)
+
+
+@pytest.mark.parametrize(
+    ("moment", "param"),
+    [
+        (datetime(2019, 9, 3, 15, 0, tzinfo=IST), "030920191500"),  # 24-hour, not 03 pm → "03"
+        (datetime(2019, 9, 3, 12, 0, tzinfo=ZoneInfo("UTC")), "030920191500"),  # sent as Istanbul
+        (
+            datetime(2026, 12, 31, 22, 30, tzinfo=ZoneInfo("UTC")),
+            "010120270130",
+        ),  # crosses the year
+    ],
+)
+def test_it_formats_cdr_window_bounds_in_istanbul_24_hour_time(moment, param):
+    assert format_cdr_param(moment) == param
+
+
+def test_it_refuses_naive_cdr_window_bounds():
+    with pytest.raises(ValueError):
+        format_cdr_param(datetime(2019, 9, 3, 15, 0))
+
+
+def test_it_parses_an_active_call_row():
+    assert parse_active_call(ROW) == ActiveCall(
+        channel="SIP/trunk-sip-Trunk110-36a9b",
+        src="905321234567",
+        dst="110",
+        calltype="Kuyruk(630)",
+        callinfo="Konuşuyor",
+        elapsed=74,
+    )
+
+
+def test_it_keeps_an_active_call_with_a_garbled_duration():
+    assert parse_active_call({**ROW, "duration": "??"}).elapsed is None
+
+
+@pytest.mark.parametrize(
+    ("calltype", "direction"),
+    [
+        ("incoming", Direction.IN),
+        ("outcoming", Direction.OUT),
+        ("internal", Direction.INTERNAL),
+        ("OUTGOING", Direction.OUT),
+        ("weird", Direction.UNKNOWN),
+    ],
+)
+def test_it_maps_cdr_call_types_to_directions(calltype, direction):
+    row = {
+        "id": "1",
+        "calldate": "03.09.2019 11:31:54",
+        "calltype": calltype,
+        "duration": "4,39364",
+    }
+    assert parse_cdr_record(row).direction is direction
+
+
+def test_it_parses_the_documented_cdr_example():
+    record = parse_cdr_record(
+        {
+            "id": "28699",
+            "calldate": "03.09.2019 12:30:38",
+            "calltype": "incoming",
+            "src": "90507XXXXXXX",
+            "dst": "101",
+            "duration": "85,6972",
+            "disposition": "ANSWERED",
+            "queue": "",
+            "record": True,
+            "userfield": "Gelen bilgi",
+        }
+    )
+    assert record.id == "28699"
+    assert record.calldate == datetime(2019, 9, 3, 12, 30, 38, tzinfo=IST)
+    assert record.duration == pytest.approx(85.6972)
+    assert (record.disposition, record.queue, record.record, record.userfield) == (
+        "ANSWERED",
+        "",
+        True,
+        "Gelen bilgi",
+    )
+
+
+# --- over real HTTP against the simulator --------------------------------------------------------
+
+
+def test_it_reads_active_calls_from_the_v1_base_url(pbx_sim, pbx):
+    channel = pbx_sim.sim.add_call(
+        "905321234567", "110", callinfo="Konuşuyor", calltype="Kuyruk(630)"
+    )
+    calls = pbx.active_calls()
+    assert [(c.channel, c.src, c.dst, c.callinfo, c.calltype) for c in calls] == [
+        (channel, "905321234567", "110", "Konuşuyor", "Kuyruk(630)")
+    ]
+
+
+def test_it_reads_active_calls_from_the_v2_base_url(pbx_sim):
+    pbx_sim.sim.add_call("905321234567", "110")
+    client = TelsamClient(pbx_sim.v2_url, PBX_USER, PBX_PASSWORD, timeout=0.5)
+    assert [c.src for c in client.active_calls()] == ["905321234567"]
+    assert pbx_sim.sim.request_log()[-1].path == "/api/old/get"
+
+
+def test_it_sends_the_channel_encoded_when_hanging_up(pbx_sim, pbx):
+    channel = pbx_sim.sim.add_call("905321234567", "110", callinfo="Konuşuyor")
+    pbx.hangup(channel)
+    assert pbx.active_calls() == []
+    hangups = [e for e in pbx_sim.sim.request_log() if e.action == "hangupcall"]
+    assert [e.params["channel"] for e in hangups] == [channel]
+
+
+def test_it_reports_a_hangup_the_pbx_refuses(pbx):
+    with pytest.raises(PbxRejected):
+        pbx.hangup("SIP/no-such-channel")
+
+
+def test_it_reads_ended_calls_as_cdr_records(pbx_sim, pbx):
+    channel = pbx_sim.sim.add_call("905321234567", "110", callinfo="Konuşuyor")
+    pbx_sim.sim.end_call(channel)
+    now = datetime.now(IST)
+    batch = pbx.cdr(now - timedelta(minutes=5), now + timedelta(minutes=1))
+    assert [(r.src, r.dst, r.direction, r.disposition) for r in batch.records] == [
+        ("905321234567", "110", Direction.IN, "ANSWERED")
+    ]
+    assert batch.rejected == ()
+    assert batch.records[0].calldate.tzinfo is not None
+
+
+def test_it_sends_its_credentials_and_the_password_arrives_intact(pbx_sim, pbx):
+    pbx.active_calls()  # the simulator answers success only if the encoded password round-trips
+    entry = pbx_sim.sim.request_log()[-1]
+    assert entry.params["username"] == PBX_USER
+    assert entry.params["password"] == "***"
+
+
+def test_it_raises_rejected_on_bad_credentials(pbx_sim):
+    client = TelsamClient(pbx_sim.url, PBX_USER, "wrong-password", timeout=0.5)
+    with pytest.raises(PbxRejected, match="05"):
+        client.active_calls()
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "transient"),
+    [
+        ("http_500", PbxUnavailable, True),
+        ("html", PbxBadResponse, False),
+        ("truncated", PbxBadResponse, False),
+        ("success_false", PbxRejected, False),
+    ],
+)
+def test_it_classifies_pbx_faults(pbx_sim, pbx, fault, error, transient):
+    pbx_sim.sim.set_fault(fault)
+    with pytest.raises(error) as caught:
+        pbx.active_calls()
+    assert caught.value.transient is transient
+
+
+def test_it_gives_up_on_a_slow_pbx_within_its_timeout(pbx_sim, pbx):
+    pbx_sim.sim.set_fault("latency", latency=2.0)
+    with pytest.raises(PbxUnavailable, match=r"did not answer within 0\.5 s"):
+        pbx.active_calls()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_it_reports_a_refused_connection_as_unavailable():
+    client = TelsamClient(f"http://127.0.0.1:{_free_port()}/", PBX_USER, PBX_PASSWORD, timeout=0.5)
+    with pytest.raises(PbxUnavailable, match="connection refused"):
+        client.active_calls()
+
+
+def test_it_does_not_show_its_password_in_repr():
+    client = TelsamClient("http://pbx.example/", PBX_USER, PBX_PASSWORD)
+    assert PBX_PASSWORD not in repr(client)
+    assert "password" not in repr(client).lower()
