@@ -724,7 +724,11 @@ class PbxSimulator:
 
     def _caller(self, rng: random.Random) -> str:
         if self.caller_pool and rng.random() < self.caller_pool_share:
-            return rng.choice(self.caller_pool)
+            # A customer rarely calls twice at once: pick among those not already on a call.
+            busy = {number for call in self._calls.values() for number in (call.src, call.dst)}
+            free = [number for number in self.caller_pool if number not in busy]
+            if free:
+                return rng.choice(free)
         return random_number(rng)
 
     def _prefill_history(self, until: datetime, hours: float) -> None:

@@ -23,8 +23,8 @@ def test_it_sends_anonymous_visitors_to_login(client):
     assert response.url.startswith(reverse("login"))
 
 
-def test_it_shows_the_login_page_in_turkish_by_default(client):
-    response = client.get(reverse("login"))
+def test_it_shows_the_login_page_in_turkish_even_to_an_english_browser(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert "Giriş yap" in response.content.decode()
     assert 'lang="tr"' in response.content.decode()
 

@@ -332,3 +332,30 @@ def test_it_does_not_show_its_password_in_repr():
     client = TelsamClient("http://pbx.example/", PBX_USER, PBX_PASSWORD)
     assert PBX_PASSWORD not in repr(client)
     assert "password" not in repr(client).lower()
+
+
+def test_it_reports_a_wrong_base_url_as_a_bad_response(pbx_sim):
+    client = TelsamClient(pbx_sim.url + "no/such/path", PBX_USER, PBX_PASSWORD, timeout=0.5)
+    with pytest.raises(PbxBadResponse, match="HTTP 404") as caught:
+        client.active_calls()
+    assert caught.value.transient is False
+
+
+def test_it_reports_a_dropped_connection_as_unavailable(pbx_sim, pbx):
+    pbx_sim.sim.set_fault("hang", latency=0.05)
+    with pytest.raises(PbxUnavailable, match="closed the connection without answering"):
+        pbx.active_calls()
+
+
+def test_it_reports_an_unknown_host_as_unavailable():
+    client = TelsamClient("http://pbx.invalid/", PBX_USER, PBX_PASSWORD, timeout=0.5)
+    with pytest.raises(PbxUnavailable, match=r"pbx\.invalid"):
+        client.active_calls()
+
+
+def test_it_recovers_on_the_next_request_after_a_fault(pbx_sim, pbx):
+    pbx_sim.sim.add_call("905321234567", "110")
+    pbx_sim.sim.set_fault("http_500", count=1)
+    with pytest.raises(PbxUnavailable):
+        pbx.active_calls()
+    assert len(pbx.active_calls()) == 1
