@@ -353,6 +353,8 @@ class TelsamClient:
         return unwrap(self._request(action, params))
 
     def _request(self, action: str, params: Mapping[str, str] | None = None) -> str:
+        if urlsplit(self.base_url).scheme not in ("http", "https"):
+            raise PbxBadResponse("The PBX URL (TELSAM_API_URL) is not set or not an http(s) URL")
         query = {"username": self.username, "password": self._password, "action": action}
         query.update(params or {})
         # Build our own exception outside the `except` block so that nothing from requests (whose

@@ -8,4 +8,5 @@ app_name = "calls"
 
 urlpatterns = [
     path("", views.panel, name="panel"),
+    path("calls/hangup/", views.hangup, name="hangup"),
 ]

@@ -7,6 +7,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
+def customer_admin_url(customer_id: int) -> str:
+    """The customer's page in the admin, where agents and admins read and edit it."""
+    return reverse("admin:customers_customer_change", args=[customer_id])
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200)
     company = models.CharField(_("company"), max_length=200, blank=True)
@@ -24,7 +29,7 @@ class Customer(models.Model):
         return f"{self.name} ({self.company})" if self.company else self.name
 
     def get_admin_url(self) -> str:
-        return reverse("admin:customers_customer_change", args=[self.pk])
+        return customer_admin_url(self.pk)
 
 
 class PhoneNumber(models.Model):
@@ -33,7 +38,7 @@ class PhoneNumber(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="phones", verbose_name=_("customer")
     )
-    number = models.CharField(_("number"), max_length=20, db_index=True)
+    number = models.CharField(_("number"), max_length=32, db_index=True)
     label = models.CharField(_("label"), max_length=50, blank=True)
 
     class Meta:

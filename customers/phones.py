@@ -57,3 +57,23 @@ def try_normalize(text: str, region: str | None = None) -> str | None:
 def pbx_format(e164: str) -> str:
     """E.164 → the PBX's form: country code and national number, no plus (`905321234567`)."""
     return e164.lstrip("+")
+
+
+def is_phone_number(text: str) -> bool:
+    """True for outside numbers, False for extensions, queues and empty values."""
+    return try_normalize(text) is not None
+
+
+def display_number(text: str, region: str | None = None) -> str:
+    """How a person writes the number: nationally at home (`0532 123 45 67`), else `+49 30 …`.
+
+    Extensions and anything unparsable are returned as they came.
+    """
+    e164 = try_normalize(text, region)
+    if e164 is None:
+        return text
+    region = (region or settings.PHONE_DEFAULT_REGION).upper()
+    parsed = phonenumbers.parse(e164)
+    if phonenumbers.region_code_for_number(parsed) == region:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "import_export",
     "calls",
     "customers",
 ]
@@ -152,6 +153,23 @@ TELSAM_API_TIMEOUT = _load(env.float, "TELSAM_API_TIMEOUT", 5.0, validate=Range(
 TELSAM_POLL_INTERVAL = _load(
     env.float, "TELSAM_POLL_INTERVAL", 2.0, validate=Range(min=0.5, max=300)
 )
+
+# One poll per interval. A poll that waited in the queue longer than an interval is dropped
+# (`expires`) rather than run late, so a stalled worker does not come back to a burst of polls.
+CELERY_BEAT_SCHEDULE = {
+    "poll-active-calls": {
+        "task": "calls.poll_active_calls",
+        "schedule": TELSAM_POLL_INTERVAL,
+        "options": {"expires": TELSAM_POLL_INTERVAL},
+    },
+}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Formula cells are neutralised by customers.resources itself: the library's own option only
+# strips a leading "=", which both misses "+", "-", "@" and changes the data.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 PHONE_DEFAULT_REGION = _load(env.str, "PHONE_DEFAULT_REGION", "TR").upper()
 if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:

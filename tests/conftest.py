@@ -1,11 +1,19 @@
-"""Shared fixtures: a real PBX simulator over HTTP, and the personas tests speak of."""
+"""Shared fixtures: a real PBX simulator over HTTP, real Redis, and the personas tests speak of.
+
+Personas: Alice is an agent, Sam a supervisor.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
+import redis
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from calls.simulator import PbxSimulator, SimulatorServer
 from calls.telsam import TelsamClient
@@ -38,11 +46,56 @@ def pbx(pbx_sim: RunningPbx) -> TelsamClient:
     return TelsamClient(pbx_sim.url, PBX_USER, PBX_PASSWORD, timeout=0.5)
 
 
+@pytest.fixture
+def pbx_settings(settings, pbx_sim: RunningPbx) -> RunningPbx:
+    """Point the panel's settings at the simulator, as a deployment's .env would."""
+    settings.TELSAM_API_URL = pbx_sim.url
+    settings.TELSAM_API_USERNAME = PBX_USER
+    settings.TELSAM_API_PASSWORD = PBX_PASSWORD
+    settings.TELSAM_API_TIMEOUT = 0.5
+    return pbx_sim
+
+
+@pytest.fixture
+def live_redis() -> Iterator[redis.Redis]:
+    """The tests' own Redis database, empty before and after the test."""
+    client = redis.Redis.from_url(django_settings.REDIS_URL)
+    database = int(urlsplit(django_settings.REDIS_URL).path.strip("/") or 0)
+    assert database != 0, "tests must not use Redis database 0, the demo's"
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def _persona(username: str, group: str | None):
+    user = get_user_model().objects.create_user(username, password=f"{username}-pass-123")
+    user.is_staff = True
+    user.save()
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    """Alice the agent."""
+    return _persona("alice", "Agents")
+
+
+@pytest.fixture
+def sam(db):
+    """Sam the supervisor."""
+    return _persona("sam", "Supervisors")
+
+
 @pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
+def _fast_tests(settings):
     # Production serves collected, hashed files (whitenoise's manifest); tests render templates
     # straight from the source tree instead of running collectstatic first.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -13,9 +13,11 @@ pytestmark = pytest.mark.django_db
 
 def test_it_creates_demo_users_who_can_log_in(capsys):
     call_command("setup_demo")
-    assert authenticate(username="agent", password="agent-demo") is not None
+    agent = authenticate(username="agent", password="agent-demo")
+    assert not agent.has_perm("calls.hangup_call")
+    assert agent.has_perm("customers.add_customer")
     supervisor = authenticate(username="supervisor", password="supervisor-demo")
-    assert supervisor.is_staff and not supervisor.is_superuser
+    assert supervisor.has_perm("calls.hangup_call") and not supervisor.is_superuser
     assert authenticate(username="admin", password="admin-demo").is_superuser
     assert "agent / agent-demo" in capsys.readouterr().out
 

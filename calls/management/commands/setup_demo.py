@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from customers.demo_data import DEMO_CUSTOMERS, DEMO_USERS
@@ -17,10 +18,14 @@ class Command(BaseCommand):
         user_model = get_user_model()
         for username, (password, role) in DEMO_USERS.items():
             user, _ = user_model.objects.get_or_create(username=username)
-            user.is_staff = role in ("supervisor", "admin")
+            # Agents use the admin too: to read and add customers from a screen-pop.
+            user.is_staff = True
             user.is_superuser = role == "admin"
             user.set_password(password)
             user.save()
+            group = {"agent": "Agents", "supervisor": "Supervisors"}.get(role)
+            if group:
+                user.groups.set([Group.objects.get(name=group)])
         created = 0
         for entry in DEMO_CUSTOMERS:
             fields = {k: v for k, v in entry.items() if k != "phones"}

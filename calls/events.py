@@ -1,0 +1,107 @@
+"""Every websocket payload is built and sent here (protocol: docs/websocket-protocol.md).
+
+Payloads are serialised to JSON text once per poll and the text travels through the channel layer;
+each consumer only forwards it, so a thousand sockets cost one `json.dumps`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, Literal, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from calls.live import LiveCall
+
+GROUP = "live-calls"
+# The channel-layer event type; Channels calls the consumer method of the same name (dot → _).
+PUSH_EVENT = "calls.push"
+
+
+class CustomerPayload(TypedDict):
+    id: int
+    name: str
+    company: str
+    url: str
+    more: int
+
+
+class CallPayload(TypedDict):
+    channel: str
+    src: str
+    src_display: str
+    dst: str
+    dst_display: str
+    calltype: str
+    callinfo: str
+    queue: str | None
+    direction: Literal["in", "out", "internal"]
+    started_at: str
+    customer: CustomerPayload | None
+
+
+class PbxPayload(TypedDict):
+    ok: bool
+    last_ok_at: str | None
+    error: str | None
+
+
+class SnapshotMessage(TypedDict):
+    type: Literal["snapshot"]
+    run: str
+    seq: int
+    calls: list[CallPayload]
+    pbx: PbxPayload
+
+
+class DiffMessage(TypedDict):
+    type: Literal["diff"]
+    run: str
+    seq: int
+    added: list[CallPayload]
+    changed: list[CallPayload]
+    removed: list[str]
+    pbx: PbxPayload
+
+
+def snapshot_message(
+    run: str, seq: int, calls: Iterable[LiveCall], pbx: PbxPayload
+) -> SnapshotMessage:
+    return {
+        "type": "snapshot",
+        "run": run,
+        "seq": seq,
+        "calls": [call.to_payload() for call in calls],  # type: ignore[misc]
+        "pbx": pbx,
+    }
+
+
+def diff_message(
+    run: str,
+    seq: int,
+    added: Iterable[LiveCall],
+    changed: Iterable[LiveCall],
+    removed: Iterable[str],
+    pbx: PbxPayload,
+) -> DiffMessage:
+    return {
+        "type": "diff",
+        "run": run,
+        "seq": seq,
+        "added": [call.to_payload() for call in added],  # type: ignore[misc]
+        "changed": [call.to_payload() for call in changed],  # type: ignore[misc]
+        "removed": list(removed),
+        "pbx": pbx,
+    }
+
+
+def encode(message: SnapshotMessage | DiffMessage | dict[str, Any]) -> str:
+    """The one place messages become text: compact JSON, real UTF-8 for Turkish text."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def broadcast(text: str) -> None:
+    """Send an already encoded message to every connected panel."""
+    async_to_sync(get_channel_layer().group_send)(GROUP, {"type": PUSH_EVENT, "text": text})

@@ -1,0 +1,55 @@
+"""Ending a live call from the panel: permission, existence, the PBX, the audit trail."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from calls.live_state import load_state
+from calls.models import HangupAttempt
+from calls.tasks import poll_active_calls_task
+from calls.telsam import PbxError, TelsamClient, client_from_settings
+from telsam_panel.redact import redact
+
+logger = logging.getLogger(__name__)
+
+HANGUP_PERMISSION = "calls.hangup_call"
+MAX_CHANNEL_LENGTH = 200
+
+
+def hangup_call(
+    user: AbstractBaseUser, channel: str, client: TelsamClient | None = None
+) -> HangupAttempt:
+    """Ask the PBX to end `channel` on behalf of `user`, and record the attempt whatever happens.
+
+    Only channels in the live snapshot are sent to the PBX, so a forged channel never reaches it.
+    A success triggers an immediate poll so that every panel sees the call leave at once.
+    """
+    attempt = HangupAttempt(
+        user=user, username=user.get_username(), channel=channel[:MAX_CHANNEL_LENGTH]
+    )
+    state = load_state()
+    call = state.calls.get(channel) if state else None
+    if call is not None:
+        attempt.src, attempt.dst = call.src, call.dst
+
+    if not user.has_perm(HANGUP_PERMISSION):
+        attempt.result = HangupAttempt.Result.FORBIDDEN
+    elif call is None:
+        attempt.result = HangupAttempt.Result.NOT_FOUND
+    else:
+        try:
+            answer = (client or client_from_settings()).hangup(channel)
+        except PbxError as exc:
+            attempt.result = HangupAttempt.Result.PBX_ERROR
+            attempt.pbx_answer = redact(str(exc))
+        else:
+            attempt.result = HangupAttempt.Result.OK
+            attempt.pbx_answer = answer.raw
+    attempt.save()
+    logger.info("Hang-up by %s of %s: %s", attempt.username, attempt.channel[:80], attempt.result)
+    if attempt.result == HangupAttempt.Result.OK:
+        transaction.on_commit(poll_active_calls_task.delay)
+    return attempt

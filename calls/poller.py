@@ -1,0 +1,102 @@
+"""One poll of the PBX: fetch active calls, diff, match customers, store, broadcast.
+
+This is the service behind the Celery beat task. Exactly one poll runs at a time across all workers
+(a Redis lock with a TTL, so a killed worker cannot wedge it), and a PBX failure never loses the
+last good calls: they are kept, `pbx.ok` turns false with a readable reason, and the next good poll
+recovers by itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from redis.exceptions import LockError
+
+from calls import events
+from calls.live import CallsDiff, diff_calls
+from calls.live_state import POLL_LOCK_KEY, LiveState, load_state, redis_client, save_state
+from calls.telsam import PbxError, TelsamClient, client_from_settings
+from customers.matching import match_numbers
+from telsam_panel.redact import redact
+
+logger = logging.getLogger(__name__)
+
+
+class PollStatus(enum.StrEnum):
+    OK = "ok"
+    PBX_ERROR = "pbx_error"
+    SKIPPED = "skipped"  # another poll holds the lock
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    status: PollStatus
+    seq: int | None = None
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+
+def poll_time_limit() -> float:
+    """How long one poll may take: the PBX timeout plus room for Redis and the database."""
+    return settings.TELSAM_API_TIMEOUT + 5
+
+
+def poll_active_calls(
+    client: TelsamClient | None = None, now: datetime | None = None
+) -> PollResult:
+    """Run one poll unless another is running; see the module docstring."""
+    # The lock outlives the task's hard time limit a little, so it expires only after a dead poll.
+    lock = redis_client().lock(POLL_LOCK_KEY, timeout=poll_time_limit() + 5, blocking=False)
+    if not lock.acquire():
+        logger.debug("Skipped a poll: the previous one is still running")
+        return PollResult(PollStatus.SKIPPED)
+    try:
+        return _poll(client or client_from_settings(), now or timezone.now())
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            logger.warning("The poll outlived its lock (%.0f s)", poll_time_limit() + 5)
+
+
+def _poll(client: TelsamClient, now: datetime) -> PollResult:
+    previous = load_state() or LiveState.fresh()
+    try:
+        fetched = client.active_calls()
+    except PbxError as exc:
+        error = redact(str(exc))
+        if previous.pbx["ok"] or previous.pbx["error"] != error:
+            logger.warning("PBX poll failed: %s", error)
+        pbx = {"ok": False, "last_ok_at": previous.pbx["last_ok_at"], "error": error}
+        diff = CallsDiff(calls=previous.calls)
+        status = PollStatus.PBX_ERROR
+    else:
+        if not previous.pbx["ok"] and previous.pbx["error"]:
+            logger.info("PBX poll recovered")
+        diff = diff_calls(previous.calls, fetched, now)
+        if diff.unmatched_numbers:
+            diff = diff.with_customers(match_numbers(diff.unmatched_numbers))
+        pbx = {"ok": True, "last_ok_at": now.isoformat(), "error": None}
+        status = PollStatus.OK
+
+    state = LiveState(run=previous.run, seq=previous.seq + 1, calls=diff.calls, pbx=pbx)
+    # Store before broadcasting: a browser connecting in between gets a snapshot at least as new
+    # as the diff it will then receive (and ignores a diff whose seq it already has).
+    save_state(state)
+    message = events.diff_message(
+        state.run, state.seq, diff.added, diff.changed, diff.removed, state.pbx
+    )
+    events.broadcast(events.encode(message))
+    return PollResult(
+        status,
+        seq=state.seq,
+        added=len(diff.added),
+        changed=len(diff.changed),
+        removed=len(diff.removed),
+    )

@@ -1,0 +1,95 @@
+"""The customer CSV/XLSX format (docs/customer-import.md), shared by the admin and the command.
+
+Columns: `id` (optional: present → update that customer), `name`, `company`, `phone` (one or more
+numbers separated by `;`, any format), `email`, `notes`. A row with a bad value is reported with its
+number and reason; the good rows are imported.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from import_export import fields, resources, widgets
+
+from customers.models import Customer, PhoneNumber
+from customers.phones import InvalidPhoneNumber, normalize
+
+PHONE_SEPARATOR = ";"
+FREE_TEXT_COLUMNS = ("name", "company", "email", "notes")
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix a would-be formula with an apostrophe, which spreadsheets show as plain text."""
+    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
+
+
+def restore_formula(text: str) -> str:
+    """Undo `neutralise_formula`, so an exported file re-imports unchanged."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_TRIGGERS) else text
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as text. Excel hands numbers over as floats (5321234567.0); a phone
+    number must never go through float formatting (5.32e9) or lose digits."""
+    if isinstance(value, float | Decimal) and value == int(value):
+        return str(int(value))
+    return "" if value is None else str(value).strip()
+
+
+class PhoneListWidget(widgets.Widget):
+    """`0532 123 45 67; +90 212 555 12 34` ⇄ a list of E.164 numbers."""
+
+    def clean(self, value, row=None, **kwargs) -> list[str]:
+        numbers = []
+        for part in cell_text(value).split(PHONE_SEPARATOR):
+            if not part.strip():
+                continue
+            try:
+                numbers.append(normalize(part))
+            except InvalidPhoneNumber as exc:
+                raise ValueError(str(exc)) from None
+        return list(dict.fromkeys(numbers))
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return f"{PHONE_SEPARATOR} ".join(value or [])
+
+
+class CustomerResource(resources.ModelResource):
+    phone = fields.Field(attribute="phone", column_name="phone", widget=PhoneListWidget())
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "company", "phone", "email", "notes"]
+        export_order = fields
+        clean_model_instances = True  # e.g. a malformed e-mail address is a row error
+        skip_unchanged = False
+
+    def dehydrate_phone(self, customer: Customer) -> str:
+        return f"{PHONE_SEPARATOR} ".join(p.number for p in customer.phones.all())
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        if field.column_name in FREE_TEXT_COLUMNS and isinstance(value, str):
+            return neutralise_formula(value)
+        return value
+
+    def before_import_row(self, row, **kwargs) -> None:
+        for column in FREE_TEXT_COLUMNS:
+            if column in row:
+                row[column] = restore_formula(cell_text(row[column]))
+
+    def after_save_instance(self, instance: Customer, row, **kwargs) -> None:
+        # `phone` is not a model field: the widget leaves the cleaned list on the instance.
+        numbers = getattr(instance, "phone", None)
+        if numbers is None or kwargs.get("dry_run"):
+            return
+        instance.phones.exclude(number__in=numbers).delete()
+        existing = set(instance.phones.values_list("number", flat=True))
+        PhoneNumber.objects.bulk_create(
+            PhoneNumber(customer=instance, number=n) for n in numbers if n not in existing
+        )
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("phones")

@@ -1,0 +1,115 @@
+"""Hanging up from the panel: permission on the server, live channels only, audited, then a poll."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from calls.live_state import load_state
+from calls.models import HangupAttempt
+from calls.poller import poll_active_calls
+from tests.conftest import PBX_PASSWORD
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
+
+URL = reverse("calls:hangup")
+
+
+@pytest.fixture
+def live_call(pbx_settings) -> str:
+    """A call that the panel has seen (it is in the live snapshot)."""
+    channel = pbx_settings.sim.add_call("905321234567", "110", callinfo="Konuşuyor")
+    poll_active_calls()
+    pbx_settings.sim.clear_request_log()
+    return channel
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def hangups_at_the_pbx(pbx_settings) -> list[str]:
+    return [e.params["channel"] for e in pbx_settings.sim.request_log() if e.action == "hangupcall"]
+
+
+def test_a_supervisor_ends_a_call_and_it_leaves_the_panel(
+    pbx_settings, sam, live_call, live_redis, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in(sam).post(URL, {"channel": live_call})
+
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+    assert hangups_at_the_pbx(pbx_settings) == [live_call]
+    # An immediate poll was queued on the real broker, not left for the next beat.
+    [queued] = live_redis.lrange("celery", 0, -1)
+    assert json.loads(queued)["headers"]["task"] == "calls.poll_active_calls"
+    poll_active_calls()
+    assert live_call not in load_state().calls
+    attempt = HangupAttempt.objects.get()
+    assert (attempt.username, attempt.channel, attempt.result) == ("sam", live_call, "ok")
+    assert (attempt.src, attempt.dst) == ("905321234567", "110")
+    assert '"success": true' in attempt.pbx_answer
+
+
+def test_an_agent_is_refused_and_nothing_reaches_the_pbx(pbx_settings, alice, live_call):
+    response = logged_in(alice).post(URL, {"channel": live_call})
+    assert response.status_code == 403
+    assert response.json()["ok"] is False
+    assert hangups_at_the_pbx(pbx_settings) == []
+    assert HangupAttempt.objects.get().result == HangupAttempt.Result.FORBIDDEN
+    assert live_call in load_state().calls
+
+
+def test_an_unknown_channel_is_not_found_and_never_sent(pbx_settings, sam, live_call):
+    for forged in ["SIP/nope-1", "x&action=cdr", "../../etc", "A" * 10_000]:
+        response = logged_in(sam).post(URL, {"channel": forged})
+        assert response.status_code == 404
+    assert hangups_at_the_pbx(pbx_settings) == []
+    assert set(HangupAttempt.objects.values_list("result", flat=True)) == {"not_found"}
+    assert max(len(c) for c in HangupAttempt.objects.values_list("channel", flat=True)) <= 200
+
+
+def test_a_pbx_refusal_is_reported_in_words_without_secrets(pbx_settings, sam, live_call):
+    pbx_settings.sim.set_fault("success_false")
+    response = logged_in(sam).post(URL, {"channel": live_call})
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert "03: Domain adı hatalı" in error
+    assert PBX_PASSWORD not in response.content.decode()
+    attempt = HangupAttempt.objects.get()
+    assert attempt.result == HangupAttempt.Result.PBX_ERROR
+    assert PBX_PASSWORD not in attempt.pbx_answer
+
+
+def test_an_anonymous_request_is_refused(pbx_settings, live_call):
+    response = Client().post(URL, {"channel": live_call})
+    assert response.status_code == 403
+    assert hangups_at_the_pbx(pbx_settings) == []
+
+
+def test_a_request_without_csrf_token_is_refused(pbx_settings, sam, live_call):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sam)
+    assert client.post(URL, {"channel": live_call}).status_code == 403
+    assert hangups_at_the_pbx(pbx_settings) == []
+
+
+def test_only_post_is_accepted(sam, live_call):
+    assert logged_in(sam).get(URL, {"channel": live_call}).status_code == 405
+
+
+def test_the_audit_trail_is_read_only_in_admin(pbx_settings, sam, live_call):
+    logged_in(sam).post(URL, {"channel": live_call})
+    admin = logged_in(sam)
+    attempt = HangupAttempt.objects.get()
+    assert admin.get(reverse("admin:calls_hangupattempt_changelist")).status_code == 200
+    page = admin.get(reverse("admin:calls_hangupattempt_change", args=[attempt.pk]))
+    assert page.status_code == 200
+    assert b'name="channel"' not in page.content  # shown, not editable
+    assert admin.get(reverse("admin:calls_hangupattempt_add")).status_code == 403
