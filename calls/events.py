@@ -16,8 +16,9 @@ from channels.layers import get_channel_layer
 from calls.live import LiveCall
 
 GROUP = "live-calls"
-# The channel-layer event type; Channels calls the consumer method of the same name (dot → _).
+# Channel-layer event types; Channels calls the consumer method of the same name (dot → _).
 PUSH_EVENT = "calls.push"
+SESSION_ENDED_EVENT = "session.ended"
 
 
 class CustomerPayload(TypedDict):
@@ -105,3 +106,15 @@ def encode(message: SnapshotMessage | DiffMessage | dict[str, Any]) -> str:
 def broadcast(text: str) -> None:
     """Send an already encoded message to every connected panel."""
     async_to_sync(get_channel_layer().group_send)(GROUP, {"type": PUSH_EVENT, "text": text})
+
+
+def user_group(user_id: int) -> str:
+    """The group of one user's open panels."""
+    return f"user-{user_id}"
+
+
+def end_sessions_of(user_id: int) -> None:
+    """Close every open panel of a user (after logout)."""
+    async_to_sync(get_channel_layer().group_send)(
+        user_group(user_id), {"type": SESSION_ENDED_EVENT}
+    )

@@ -10,7 +10,7 @@ from django.db import transaction
 from calls.live_state import load_state
 from calls.models import HangupAttempt
 from calls.tasks import poll_active_calls_task
-from calls.telsam import PbxError, TelsamClient, client_from_settings
+from calls.telsam import PbxError, PbxRejected, TelsamClient, client_from_settings
 from telsam_panel.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -40,16 +40,42 @@ def hangup_call(
     elif call is None:
         attempt.result = HangupAttempt.Result.NOT_FOUND
     else:
+        client = client or client_from_settings()
         try:
-            answer = (client or client_from_settings()).hangup(channel)
-        except PbxError as exc:
+            answer = client.hangup(channel)
+        except PbxRejected as exc:
             attempt.result = HangupAttempt.Result.PBX_ERROR
-            attempt.pbx_answer = redact(str(exc))
+            attempt.pbx_answer = _audit_text(exc)
+        except PbxError as exc:
+            # The hang-up answer is undocumented; an answer we cannot read may still mean the call
+            # ended. The PBX's list of active calls decides.
+            ended = _has_ended(client, channel)
+            attempt.result = HangupAttempt.Result.OK if ended else HangupAttempt.Result.PBX_ERROR
+            attempt.pbx_answer = _audit_text(exc)
         else:
             attempt.result = HangupAttempt.Result.OK
             attempt.pbx_answer = answer.raw
     attempt.save()
     logger.info("Hang-up by %s of %s: %s", attempt.username, attempt.channel[:80], attempt.result)
     if attempt.result == HangupAttempt.Result.OK:
-        transaction.on_commit(poll_active_calls_task.delay)
+        transaction.on_commit(_poll_now)
     return attempt
+
+
+def _poll_now() -> None:
+    """Queue a poll at once, so every panel sees the call leave without waiting for beat."""
+    try:
+        poll_active_calls_task.delay(retry_if_busy=True)
+    except Exception as exc:  # the hang-up itself succeeded; beat will catch up
+        logger.warning("Could not queue the poll after a hang-up: %s", type(exc).__name__)
+
+
+def _has_ended(client: TelsamClient, channel: str) -> bool:
+    try:
+        return all(call.channel != channel for call in client.active_calls())
+    except PbxError:
+        return False
+
+
+def _audit_text(exc: PbxError) -> str:
+    return redact(f"{exc}\n{exc.raw}" if exc.raw else str(exc))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from calls.telsam import ActiveCall, Direction
-from customers.phones import display_number, is_phone_number
+from customers.phones import display_number, from_pbx, is_extension
 
 _QUEUE = re.compile(r"Kuyruk\s*\(\s*(\d+)\s*\)", re.IGNORECASE)
 # A change in any of these is news for the browser; `src` and `dst` identify who talks to whom.
@@ -42,6 +42,8 @@ class LiveCall:
     queue: str | None
     direction: Direction
     started_at: datetime
+    src_display: str
+    dst_display: str
     customer: CustomerMatch | None = None
 
     @property
@@ -59,9 +61,9 @@ class LiveCall:
         return {
             "channel": self.channel,
             "src": self.src,
-            "src_display": display_number(self.src),
+            "src_display": self.src_display,
             "dst": self.dst,
-            "dst_display": display_number(self.dst),
+            "dst_display": self.dst_display,
             "calltype": self.calltype,
             "callinfo": self.callinfo,
             "queue": self.queue,
@@ -90,6 +92,8 @@ class LiveCall:
             queue=data.get("queue"),
             direction=Direction(data["direction"]),
             started_at=datetime.fromisoformat(data["started_at"]),
+            src_display=data["src_display"],
+            dst_display=data["dst_display"],
             customer=CustomerMatch(**customer) if customer else None,
         )
 
@@ -104,26 +108,32 @@ class CallsDiff:
     calls: dict[str, LiveCall] = field(default_factory=dict)
 
     def with_customers(self, matches: Mapping[str, CustomerMatch]) -> CallsDiff:
-        """Attach customers (keyed by the raw outside number) to added and changed calls."""
+        """Attach customers (keyed by the raw outside number) to calls that have none yet.
 
-        def attach(call: LiveCall) -> LiveCall:
+        A call that was neither added nor changed but gains a customer (added to the database
+        during the call) becomes a change, so panels show the new name.
+        """
+        calls, gained = {}, set()
+        for channel, call in self.calls.items():
             match = matches.get(call.outside_number or "")
-            return replace(call, customer=match) if match and call.customer is None else call
+            if match is not None and call.customer is None:
+                call = replace(call, customer=match)
+                gained.add(channel)
+            calls[channel] = call
+        added_channels = {c.channel for c in self.added}
+        changed_channels = [c.channel for c in self.changed]
+        changed_channels += sorted(gained - added_channels - set(changed_channels))
+        return CallsDiff(
+            added=[calls[c.channel] for c in self.added],
+            changed=[calls[channel] for channel in changed_channels],
+            removed=self.removed,
+            calls=calls,
+        )
 
-        added = [attach(c) for c in self.added]
-        changed = [attach(c) for c in self.changed]
-        calls = dict(self.calls)
-        calls.update((c.channel, c) for c in added + changed)
-        return CallsDiff(added=added, changed=changed, removed=self.removed, calls=calls)
-
-    @property
-    def unmatched_numbers(self) -> set[str]:
-        """Outside numbers of added or changed calls that have no customer attached yet."""
-        return {
-            c.outside_number
-            for c in self.added + self.changed
-            if c.customer is None and c.outside_number
-        }
+    def numbers_to_match(self, *, all_unknown: bool = False) -> set[str]:
+        """Outside numbers without a customer: of added and changed calls, or of every call."""
+        calls = self.calls.values() if all_unknown else self.added + self.changed
+        return {c.outside_number for c in calls if c.customer is None and c.outside_number}
 
 
 def queue_of(calltype: str) -> str | None:
@@ -133,10 +143,14 @@ def queue_of(calltype: str) -> str | None:
 
 
 def direction_of(src: str, dst: str) -> Direction:
-    """Who is outside: a caller with a phone number is inbound, a callee with one outbound."""
-    if is_phone_number(src):
+    """Who is outside: a caller with a phone number is inbound, a callee with one outbound.
+
+    A caller that is neither a number nor an extension (withheld: empty, `anonymous`) is outside
+    too; only extension to extension is internal.
+    """
+    if from_pbx(src) or not is_extension(src):
         return Direction.IN
-    if is_phone_number(dst):
+    if from_pbx(dst):
         return Direction.OUT
     return Direction.INTERNAL
 
@@ -152,6 +166,8 @@ def to_live_call(call: ActiveCall, now: datetime) -> LiveCall:
         queue=queue_of(call.calltype),
         direction=direction_of(call.src, call.dst),
         started_at=now - timedelta(seconds=call.elapsed or 0),
+        src_display=display_number(call.src),
+        dst_display=display_number(call.dst),
     )
 
 

@@ -27,6 +27,9 @@ from telsam_panel.redact import redact
 logger = logging.getLogger(__name__)
 
 
+_REMATCH_EVERY_POLLS = 5
+
+
 class PollStatus(enum.StrEnum):
     OK = "ok"
     PBX_ERROR = "pbx_error"
@@ -43,8 +46,9 @@ class PollResult:
 
 
 def poll_time_limit() -> float:
-    """How long one poll may take: the PBX timeout plus room for Redis and the database."""
-    return settings.TELSAM_API_TIMEOUT + 5
+    """How long one poll may take: the client's deadline for the PBX's whole answer can overrun by
+    one socket read (so twice the timeout), plus room for Redis and the database."""
+    return 2 * settings.TELSAM_API_TIMEOUT + 5
 
 
 def poll_active_calls(
@@ -80,8 +84,11 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         if not previous.pbx["ok"] and previous.pbx["error"]:
             logger.info("PBX poll recovered")
         diff = diff_calls(previous.calls, fetched, now)
-        if diff.unmatched_numbers:
-            diff = diff.with_customers(match_numbers(diff.unmatched_numbers))
+        # New numbers every poll; now and then also the unknown callers still on the line, in case
+        # an agent has just added them as customers.
+        numbers = diff.numbers_to_match(all_unknown=previous.seq % _REMATCH_EVERY_POLLS == 0)
+        if numbers:
+            diff = diff.with_customers(match_numbers(numbers))
         pbx = {"ok": True, "last_ok_at": now.isoformat(), "error": None}
         status = PollStatus.OK
 

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from calls.poller import poll_active_calls, poll_time_limit
+from calls.poller import PollStatus, poll_active_calls, poll_time_limit
 
 
 @shared_task(
+    bind=True,
     name="calls.poll_active_calls",
     ignore_result=True,
     # A poll stuck on a dead socket is cut off so the next one can run.
     soft_time_limit=poll_time_limit(),
     time_limit=poll_time_limit() + 2,
 )
-def poll_active_calls_task() -> str:
-    """Poll the PBX once (scheduled by beat every TELSAM_POLL_INTERVAL seconds)."""
-    return poll_active_calls().status.value
+def poll_active_calls_task(self, retry_if_busy: bool = False) -> str:
+    """Poll the PBX once (scheduled by beat every TELSAM_POLL_INTERVAL seconds).
+
+    `retry_if_busy` is for polls that must see a change that just happened (a hang-up): a poll
+    already running may have fetched before it, so this one waits for its turn instead of being
+    skipped.
+    """
+    status = poll_active_calls().status
+    if status is PollStatus.SKIPPED and retry_if_busy:
+        raise self.retry(countdown=0.2, max_retries=50)
+    return status.value

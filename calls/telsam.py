@@ -12,6 +12,7 @@ import enum
 import json
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,8 @@ PBX_TIMEZONE = ZoneInfo("Europe/Istanbul")
 # ddMMyyyyHHmm with 24-hour hours: the provider's document writes "hh", which would be 12-hour.
 CDR_PARAM_FORMAT = "%d%m%Y%H%M"
 _ERROR_TEXT_LIMIT = 200
+# Thousands of calls are a few hundred kB; anything near this is not an activecalls answer.
+MAX_RESPONSE_BYTES = 20_000_000
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -38,6 +41,7 @@ class PbxError(Exception):
     """Base of every failure talking to the PBX. `str()` is safe to show to admins."""
 
     transient = False
+    raw: str = ""  # the PBX's answer, when it gave one we could not use
 
 
 class PbxUnavailable(PbxError):
@@ -321,7 +325,11 @@ class TelsamClient:
     def hangup(self, channel: str) -> HangupResult:
         """Ask the PBX to end the call on `channel` (sent URL-encoded)."""
         body = self._request("hangupcall", {"channel": channel})
-        unwrap(body)  # raises on success: false
+        try:
+            unwrap(body)  # the answer is undocumented: judge it like every other one
+        except PbxBadResponse as exc:
+            exc.raw = body[:2000]  # for the audit trail; already free of the password
+            raise
         return HangupResult(raw=body[:2000])
 
     def cdr(self, start: datetime, end: datetime, number: str = "") -> CdrBatch:
@@ -357,32 +365,61 @@ class TelsamClient:
             raise PbxBadResponse("The PBX URL (TELSAM_API_URL) is not set or not an http(s) URL")
         query = {"username": self.username, "password": self._password, "action": action}
         query.update(params or {})
-        # Build our own exception outside the `except` block so that nothing from requests (whose
+        # requests' read timeout applies per socket read: a PBX trickling its answer would never
+        # time out. The whole exchange gets one deadline, checked between chunks.
+        deadline = time.monotonic() + self.timeout[1]
+        # Build our own exception outside the `except` blocks so that nothing from requests (whose
         # messages quote the URL, password included) is chained to it as __context__.
         failure: PbxError | None = None
         try:
-            response = self._session.get(self.base_url, params=query, timeout=self.timeout)
+            with self._session.get(
+                self.base_url, params=query, timeout=self.timeout, stream=True
+            ) as response:
+                status, encoding = response.status_code, response.encoding
+                body = self._read_body(response, deadline) if status < 400 else b""
         except requests.Timeout:
-            failure = PbxUnavailable(
-                f"PBX at {self._where} did not answer within {self.timeout[1]:g} s"
-            )
+            failure = self._too_slow()
         except requests.ConnectionError as exc:
-            failure = PbxUnavailable(_describe_connection_error(exc, self._where))
+            # A read timeout while streaming the body arrives as a ConnectionError.
+            timed_out = "timed out" in str(exc).lower()
+            failure = (
+                self._too_slow()
+                if timed_out
+                else PbxUnavailable(_describe_connection_error(exc, self._where))
+            )
         except requests.RequestException as exc:
             failure = PbxBadResponse(
                 f"Request to the PBX at {self._where} failed ({type(exc).__name__})"
             )
+        except PbxError as exc:
+            failure = exc
         if failure is not None:
             raise failure
-        if response.status_code >= 500:
-            raise PbxUnavailable(f"PBX at {self._where} answered HTTP {response.status_code}")
-        if response.status_code >= 400:
+        if status >= 500:
+            raise PbxUnavailable(f"PBX at {self._where} answered HTTP {status}")
+        if status >= 400:
             raise PbxBadResponse(
-                f"PBX at {self._where} answered HTTP {response.status_code} (check TELSAM_API_URL)"
+                f"PBX at {self._where} answered HTTP {status} (check TELSAM_API_URL)"
             )
-        if not response.encoding or response.encoding.lower() == "iso-8859-1":
-            response.encoding = "utf-8"  # the PBX sends UTF-8 JSON, often without a charset
-        return redact(response.text, self._secrets)
+        if not encoding or encoding.lower() == "iso-8859-1":
+            encoding = "utf-8"  # the PBX sends UTF-8 JSON, often without a charset
+        return redact(body.decode(encoding, errors="replace"), self._secrets)
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raise PbxBadResponse(
+                    f"PBX answer is larger than {MAX_RESPONSE_BYTES // 1_000_000} MB; refused"
+                )
+            if time.monotonic() > deadline:
+                raise self._too_slow()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_slow(self) -> PbxUnavailable:
+        return PbxUnavailable(f"PBX at {self._where} did not answer within {self.timeout[1]:g} s")
 
 
 def _describe_connection_error(exc: requests.ConnectionError, where: str) -> str:

@@ -24,32 +24,42 @@ class ImportReport:
     problems: list[RowProblem] = field(default_factory=list)
 
 
-def read_dataset(path: Path) -> tablib.Dataset:
-    """CSV (UTF-8, with or without BOM) or XLSX; every CSV cell stays text."""
-    suffix = path.suffix.lower()
+def read_dataset(name: str, content: bytes) -> tablib.Dataset:
+    """CSV (UTF-8, with or without BOM) or XLSX, by file name; every CSV cell stays text."""
+    suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
-        return tablib.Dataset().load(path.read_bytes(), format="xlsx")
+        return tablib.Dataset().load(content, format="xlsx")
     if suffix == ".csv":
-        return tablib.Dataset().load(path.read_text(encoding="utf-8-sig"), format="csv")
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValueError("The CSV file is not UTF-8: save it as 'CSV UTF-8'") from None
+        return tablib.Dataset().load(text, format="csv")
     raise ValueError(f"Unsupported file type {suffix!r}: use .csv or .xlsx")
 
 
 def import_customers_file(path: Path, *, dry_run: bool = False) -> ImportReport:
-    """Import every good row of `path`; bad rows come back as problems, nothing else is lost."""
-    dataset = read_dataset(path)
-    missing = {"name", "phone"} - {h.strip().lower() for h in dataset.headers or []}
+    """Import every good row of the file at `path` (see `import_customers`)."""
+    return import_customers(read_dataset(path.name, path.read_bytes()), dry_run=dry_run)
+
+
+def import_customers(dataset: tablib.Dataset, *, dry_run: bool = False) -> ImportReport:
+    """Import every good row; bad rows come back as problems, nothing else is lost."""
+    dataset.headers = [str(h or "").strip().lower() for h in dataset.headers or []]
+    missing = {"name", "phone"} - set(dataset.headers)
     if missing:
         raise ValueError(f"The file has no {', '.join(sorted(missing))} column")
-    dataset.headers = [h.strip().lower() for h in dataset.headers]
+    # Without one enclosing transaction: with it, import-export rolls every row back as soon as
+    # one row fails, and the good rows would be lost with the bad.
     result = CustomerResource().import_data(
-        dataset, dry_run=dry_run, raise_errors=False, use_transactions=True
+        dataset, dry_run=dry_run, raise_errors=False, use_transactions=False
     )
     problems = [
         RowProblem(row=invalid.number + 1, message=_describe(invalid.error))
         for invalid in result.invalid_rows
     ]
     problems += [
-        RowProblem(row=number + 1, message=f"{type(error.error).__name__}: {error.error}")
+        RowProblem(row=number + 1, message=str(error.error))
         for number, errors in result.row_errors()
         for error in errors
     ]

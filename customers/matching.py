@@ -10,7 +10,7 @@ from django.db import DatabaseError
 
 from calls.live import CustomerMatch
 from customers.models import PhoneNumber, customer_admin_url
-from customers.phones import try_normalize
+from customers.phones import from_pbx
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def match_numbers(raw_numbers: Iterable[str]) -> dict[str, CustomerMatch]:
     """
     by_e164: dict[str, list[str]] = defaultdict(list)
     for raw in set(raw_numbers):
-        e164 = try_normalize(raw)
+        e164 = from_pbx(raw)
         if e164:
             by_e164[e164].append(raw)
     if not by_e164:
@@ -38,10 +38,10 @@ def match_numbers(raw_numbers: Iterable[str]) -> dict[str, CustomerMatch]:
     except DatabaseError as exc:
         logger.warning("Customer lookup failed, calls shown as unknown: %s", type(exc).__name__)
         return {}
+    # (customer, number) is unique, so each row is a different customer of that number.
     customers_of: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     for number, customer_id, name, company in rows:
-        if all(customer_id != c[0] for c in customers_of[number]):
-            customers_of[number].append((customer_id, name, company))
+        customers_of[number].append((customer_id, name, company))
     matches = {}
     for e164, customers in customers_of.items():
         best_id, name, company = customers[0]

@@ -22,11 +22,25 @@ class InvalidPhoneNumber(ValueError):
 
 
 def normalize(text: str, region: str | None = None) -> str:
-    """Return `text` as E.164 (`+905321234567`) or raise `InvalidPhoneNumber`.
+    """Return a number typed by a person as E.164 (`+905321234567`) or raise `InvalidPhoneNumber`.
 
     Accepts national (`0532 123 45 67`, `5321234567`), international (`+90 (532) 123-45-67`,
-    `00905321234567`) and the PBX's own country-code-without-plus form (`905321234567`).
+    `00905321234567`) and country-code-without-plus (`905321234567`) forms. A national reading
+    is preferred: people mostly type home numbers.
     """
+    return _parse(text, region, international_first=False)
+
+
+def from_pbx(text: str, region: str | None = None) -> str | None:
+    """A number as the PBX sends it (country code without `+`: `442071234567`) → E.164, or None
+    for extensions, withheld callers and garbage. The international reading is preferred."""
+    try:
+        return _parse(text, region, international_first=True)
+    except InvalidPhoneNumber:
+        return None
+
+
+def _parse(text: str, region: str | None, *, international_first: bool) -> str:
     region = (region or settings.PHONE_DEFAULT_REGION).upper()
     raw = str(text).strip()
     digits = "".join(_DIGITS.findall(raw))
@@ -34,24 +48,33 @@ def normalize(text: str, region: str | None = None) -> str:
         raise InvalidPhoneNumber(f"{raw!r} is too short to be a phone number")
     candidates = [raw]
     if not raw.startswith(("+", "00")):
-        # The PBX writes international numbers as country code + national number without "+".
-        candidates.append("+" + digits)
+        international = "+" + digits
+        candidates = [international, raw] if international_first else [raw, international]
+    parsed = []
     for candidate in candidates:
         try:
-            parsed = phonenumbers.parse(candidate, region)
+            parsed.append(phonenumbers.parse(candidate, region))
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_possible_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # A reading that is valid beats one that is merely possible, whichever order they came in.
+    for accept in (phonenumbers.is_valid_number, phonenumbers.is_possible_number):
+        for number in parsed:
+            if accept(number):
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     raise InvalidPhoneNumber(f"{raw!r} is not a possible phone number")
 
 
 def try_normalize(text: str, region: str | None = None) -> str | None:
-    """Like `normalize`, but None for extensions and garbage (for matching PBX numbers)."""
+    """Like `normalize`, but None instead of an error."""
     try:
         return normalize(text, region)
     except InvalidPhoneNumber:
         return None
+
+
+def is_extension(text: str) -> bool:
+    """Internal extensions and queues: a few digits (`110`, `630`)."""
+    return text.isdigit() and len(text) < MIN_NATIONAL_DIGITS
 
 
 def pbx_format(e164: str) -> str:
@@ -59,17 +82,12 @@ def pbx_format(e164: str) -> str:
     return e164.lstrip("+")
 
 
-def is_phone_number(text: str) -> bool:
-    """True for outside numbers, False for extensions, queues and empty values."""
-    return try_normalize(text) is not None
-
-
 def display_number(text: str, region: str | None = None) -> str:
-    """How a person writes the number: nationally at home (`0532 123 45 67`), else `+49 30 …`.
+    """How a person writes a PBX number: nationally at home (`0532 123 45 67`), else `+49 30 …`.
 
     Extensions and anything unparsable are returned as they came.
     """
-    e164 = try_normalize(text, region)
+    e164 = from_pbx(text, region)
     if e164 is None:
         return text
     region = (region or settings.PHONE_DEFAULT_REGION).upper()

@@ -76,6 +76,16 @@ class CustomerResource(resources.ModelResource):
         return value
 
     def before_import_row(self, row, **kwargs) -> None:
+        if "id" in row:
+            row["id"] = cell_text(row["id"])
+            # The id column only updates exported customers: an id of our choosing would also be
+            # inserted past PostgreSQL's sequence and collide with a later customer.
+            if row["id"] and not (
+                row["id"].isdigit() and Customer.objects.filter(pk=int(row["id"])).exists()
+            ):
+                raise ValueError(
+                    f"id: there is no customer {row['id'][:20]!r} (leave id empty to add one)"
+                )
         for column in FREE_TEXT_COLUMNS:
             if column in row:
                 row[column] = restore_formula(cell_text(row[column]))

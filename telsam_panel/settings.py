@@ -134,7 +134,11 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         # redis-py 8 defaults socket_timeout to 5 s, which cuts the layer's blocking reads; pin it.
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            # Wall screens stay connected for days; the default 24 h would drop them silently.
+            "group_expiry": 30 * 24 * 3600,
+        },
     },
 }
 
@@ -184,4 +188,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _load(env.str, "LOG_LEVEL", "INFO").upper()},
+    # A poll every second would otherwise log "received" and "succeeded" twice a second.
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+    },
 }

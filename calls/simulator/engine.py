@@ -70,7 +70,9 @@ MESSAGE_BAD_DOMAIN = "03: Domain adı hatalı"
 MESSAGE_UNKNOWN_CHANNEL = "Kanal bulunamadı"
 MESSAGE_BAD_DATE = "Tarih hatalı: date1 ve date2 ddMMyyyyHHmm biçiminde olmalı"
 
-FAULT_KINDS = frozenset({"latency", "http_500", "html", "truncated", "success_false", "hang"})
+FAULT_KINDS = frozenset(
+    {"latency", "http_500", "html", "truncated", "success_false", "hang", "trickle"}
+)
 
 DEFAULT_EXTENSIONS = tuple(str(n) for n in range(101, 113))
 DEFAULT_QUEUES = ("630", "631")

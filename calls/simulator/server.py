@@ -99,8 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
         simulator = self.server.simulator
         simulator.log_request(path, params)
         fault = simulator.take_fault()
-        # Any fault may come late: `latency` is the point of "latency" and the wait of "hang".
-        if fault is not None and self._sleep(fault.latency):
+        # Any fault may come late: `latency` is the point of "latency" and the wait of "hang"
+        # ("trickle" spreads it over the body instead).
+        if fault is not None and fault.kind != "trickle" and self._sleep(fault.latency):
             self.close_connection = True
             return
         if fault is None or fault.kind == "latency":
@@ -119,6 +120,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_body(HTTPStatus.OK, body[: max(1, len(body) // 2)])
         elif fault.kind == "success_false":
             self._send_body(HTTPStatus.OK, _dump(failure(MESSAGE_BAD_DOMAIN)))
+        elif fault.kind == "trickle":
+            self._trickle(_dump(simulator.api_payload(params)), fault.latency)
+
+    def _trickle(self, body: bytes, seconds: float, pieces: int = 20) -> None:
+        """A correct answer, sent in pieces over `seconds`: no single read ever waits long, so
+        only a client with a deadline for the whole answer notices how slow it is."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        size = -(-len(body) // pieces)
+        for start in range(0, len(body), size):
+            self.wfile.write(body[start : start + size])
+            self.wfile.flush()
+            if self._sleep(seconds / pieces):
+                self.close_connection = True
+                return
 
     def _sleep(self, seconds: float) -> bool:
         """Wait, waking early if the server stops; True if it did (then don't answer)."""

@@ -48,7 +48,9 @@ def test_a_supervisor_ends_a_call_and_it_leaves_the_panel(
     assert hangups_at_the_pbx(pbx_settings) == [live_call]
     # An immediate poll was queued on the real broker, not left for the next beat.
     [queued] = live_redis.lrange("celery", 0, -1)
-    assert json.loads(queued)["headers"]["task"] == "calls.poll_active_calls"
+    headers = json.loads(queued)["headers"]
+    assert headers["task"] == "calls.poll_active_calls"
+    assert "'retry_if_busy': True" in headers["kwargsrepr"]
     poll_active_calls()
     assert live_call not in load_state().calls
     attempt = HangupAttempt.objects.get()
@@ -85,6 +87,23 @@ def test_a_pbx_refusal_is_reported_in_words_without_secrets(pbx_settings, sam, l
     attempt = HangupAttempt.objects.get()
     assert attempt.result == HangupAttempt.Result.PBX_ERROR
     assert PBX_PASSWORD not in attempt.pbx_answer
+
+
+def test_an_unreadable_answer_counts_as_success_once_the_call_is_gone(pbx_settings, sam, live_call):
+    pbx_settings.sim.set_fault("truncated", count=1)  # the PBX ends the call but garbles its answer
+    response = logged_in(sam).post(URL, {"channel": live_call})
+    assert response.status_code == 200
+    attempt = HangupAttempt.objects.get()
+    assert attempt.result == HangupAttempt.Result.OK
+    assert "invalid JSON" in attempt.pbx_answer
+    assert '[{"success": true' in attempt.pbx_answer  # the raw (cut) answer is kept
+
+
+def test_an_unreadable_answer_with_the_call_still_up_is_an_error(pbx_settings, sam, live_call):
+    pbx_settings.sim.set_fault("html", count=1)  # an error page; the call goes on
+    response = logged_in(sam).post(URL, {"channel": live_call})
+    assert response.status_code == 502
+    assert HangupAttempt.objects.get().result == HangupAttempt.Result.PBX_ERROR
 
 
 def test_an_anonymous_request_is_refused(pbx_settings, live_call):

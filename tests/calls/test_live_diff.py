@@ -65,14 +65,14 @@ def test_a_change_keeps_the_customer_while_the_outside_party_stays():
     previous = {"SIP/trunk-1": replace(first_poll(active())["SIP/trunk-1"], customer=AYSE)}
     diff = diff_calls(previous, [active(callinfo="Konuşuyor")], T0)
     assert diff.changed[0].customer == AYSE
-    assert diff.unmatched_numbers == set()
+    assert diff.numbers_to_match() == set()
 
 
 def test_a_new_outside_party_drops_the_customer_for_a_fresh_match():
     previous = {"SIP/trunk-1": replace(first_poll(active())["SIP/trunk-1"], customer=AYSE)}
     diff = diff_calls(previous, [active(src="905329999999")], T0)
     assert diff.changed[0].customer is None
-    assert diff.unmatched_numbers == {"905329999999"}
+    assert diff.numbers_to_match() == {"905329999999"}
 
 
 def test_an_ended_call_is_removed():
@@ -95,9 +95,19 @@ def test_a_channel_listed_twice_counts_once():
     assert diff.added[0].callinfo == "Konuşuyor"
 
 
+def test_a_known_call_that_gains_a_customer_becomes_a_change():
+    previous = first_poll(active("SIP/a"), active("SIP/b", src="905441112233"))
+    diff = diff_calls(previous, [active("SIP/a"), active("SIP/b", src="905441112233")], T0)
+    assert diff.numbers_to_match() == set()
+    assert diff.numbers_to_match(all_unknown=True) == {"905321234567", "905441112233"}
+    matched = diff.with_customers({"905321234567": AYSE})
+    assert [(c.channel, c.customer) for c in matched.changed] == [("SIP/a", AYSE)]
+    assert matched.added == []
+
+
 def test_customers_attach_to_added_calls_by_their_outside_number():
     diff = diff_calls({}, [active(), active("SIP/101-1", src="101", dst="905321234567")], T0)
-    assert diff.unmatched_numbers == {"905321234567"}
+    assert diff.numbers_to_match() == {"905321234567"}
     matched = diff.with_customers({"905321234567": AYSE})
     assert [c.customer for c in matched.added] == [AYSE, AYSE]
     assert matched.calls["SIP/trunk-1"].customer == AYSE
@@ -110,7 +120,9 @@ def test_customers_attach_to_added_calls_by_their_outside_number():
         ("101", "905321234567", Direction.OUT),
         ("101", "102", Direction.INTERNAL),
         ("02125551234", "630", Direction.IN),
-        ("", "", Direction.INTERNAL),
+        ("442071234567", "110", Direction.IN),
+        ("", "110", Direction.IN),  # withheld caller
+        ("anonymous", "110", Direction.IN),
     ],
 )
 def test_direction_follows_which_party_has_a_phone_number(src, dst, direction):
@@ -129,6 +141,7 @@ def test_a_call_survives_the_round_trip_through_its_payload():
     call = replace(first_poll(active())["SIP/trunk-1"], customer=AYSE)
     payload = call.to_payload()
     assert payload["src_display"] == "0532 123 45 67"
+    assert payload["dst_display"] == "110"
     assert payload["queue"] == "630"
     assert payload["direction"] == "in"
     assert LiveCall.from_payload(payload) == call

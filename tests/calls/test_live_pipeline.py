@@ -6,6 +6,7 @@ a connected browser would receive through the real Redis channel layer and sessi
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -219,4 +220,51 @@ async def test_a_pbx_fault_keeps_the_calls_says_why_and_recovers(pbx_settings, a
     recovered = await next_diff(panel)
     assert recovered["pbx"] == {**recovered["pbx"], "ok": True, "error": None}
     assert recovered["removed"] == [channel]
+    await panel.disconnect()
+
+
+@pytest.mark.slow
+async def test_a_panel_idle_longer_than_redis_socket_timeouts_still_gets_diffs(pbx_settings, alice):
+    # channels-redis blocks on Redis for 5 s at a time; redis-py 8's default 5 s socket timeout
+    # would cut those reads unless the layer's socket_timeout is pinned (settings.CHANNEL_LAYERS).
+    panel, _ = await connected_panel(alice)
+    await asyncio.sleep(7)
+    pbx_settings.sim.add_call(AYSE_AS_PBX_SENDS_IT, "110")
+    await poll()
+    assert len((await next_diff(panel))["added"]) == 1
+    await panel.disconnect()
+
+
+async def test_logging_out_closes_the_open_panels(alice):
+    panel, _ = await connected_panel(alice)
+    browser = Client()
+    await sync_to_async(browser.force_login)(alice)
+    await sync_to_async(browser.post)("/accounts/logout/")
+    closing = await panel.receive_output(timeout=3)
+    assert closing == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+
+async def test_a_panel_closes_when_its_session_expires(alice, settings):
+    settings.SESSION_COOKIE_AGE = 1
+    panel, _ = await connected_panel(alice)
+    closing = await panel.receive_output(timeout=4)
+    assert closing == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+
+async def test_a_caller_added_as_customer_during_the_call_gets_their_name(pbx_settings, alice):
+    channel = pbx_settings.sim.add_call("905559998877", "110")
+    panel, _ = await connected_panel(alice)
+    await poll()
+    assert (await next_diff(panel))["added"][0]["customer"] is None
+
+    await sync_to_async(customer_create)(name="Yeni Müşteri", phones=["0555 999 88 77"])
+    named = None
+    for _ in range(6):  # unknown callers are looked up again every few polls
+        await poll()
+        changed = (await next_diff(panel))["changed"]
+        if changed:
+            named = changed[0]
+            break
+    assert named is not None and named["channel"] == channel
+    assert named["customer"]["name"] == "Yeni Müşteri"
     await panel.disconnect()

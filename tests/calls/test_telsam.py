@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -314,6 +315,15 @@ def test_it_gives_up_on_a_slow_pbx_within_its_timeout(pbx_sim, pbx):
     pbx_sim.sim.set_fault("latency", latency=2.0)
     with pytest.raises(PbxUnavailable, match=r"did not answer within 0\.5 s"):
         pbx.active_calls()
+
+
+def test_it_gives_up_on_a_pbx_that_trickles_its_answer(pbx_sim, pbx):
+    # Every chunk arrives well within the read timeout; only the whole answer is too slow.
+    pbx_sim.sim.set_fault("trickle", latency=2.0)
+    started = time.monotonic()
+    with pytest.raises(PbxUnavailable, match=r"did not answer within 0\.5 s"):
+        pbx.active_calls()
+    assert time.monotonic() - started < 1.5
 
 
 def _free_port() -> int:

@@ -158,7 +158,7 @@ def _all_export_fields() -> dict[str, str]:
     return {f"customerresource_{name}": "on" for name in ["id", *HEADER]}
 
 
-def test_the_admin_import_reports_bad_rows_and_imports_good_ones(sam):
+def test_the_admin_import_imports_good_rows_and_lists_bad_ones(sam):
     client = Client()
     client.force_login(sam)
     content = tablib.Dataset(
@@ -166,11 +166,40 @@ def test_the_admin_import_reports_bad_rows_and_imports_good_ones(sam):
     ).csv.encode()
     upload = io.BytesIO(content)
     upload.name = "customers.csv"
-    preview = client.post(
-        reverse("admin:customers_customer_import"),
-        {"format": "0", "resource": "0", "import_file": upload},
+    response = client.post(reverse("admin:customers_customer_import"), {"file": upload})
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert (report.new, [p.row for p in report.problems]) == (1, [3])
+    assert "is too short to be a phone number" in response.content.decode()
+    assert list(Customer.objects.values_list("name", flat=True)) == ["Ayşe"]
+
+
+def test_the_admin_import_is_refused_to_an_agent_without_add_permission(alice):
+    alice.groups.clear()
+    client = Client()
+    client.force_login(alice)
+    assert client.get(reverse("admin:customers_customer_import")).status_code == 403
+
+
+def test_a_row_that_fails_outright_loses_no_other_row(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "id,name,company,phone,email,notes\n"
+        ",Ayşe,A,0532 123 45 67,,\n"
+        "abc,Bozuk,B,0532 123 45 68,,\n"
+        "999,Kayıp,C,0532 123 45 69,,\n",
+        encoding="utf-8",
     )
-    assert preview.status_code == 200
-    page = preview.content.decode()
-    assert "is too short to be a phone number" in page
-    assert Customer.objects.count() == 0  # the preview is a dry run
+    report = import_customers_file(path)
+    assert [p.row for p in report.problems] == [3, 4]
+    assert all("there is no customer" in p.message for p in report.problems)
+    assert list(Customer.objects.values_list("name", flat=True)) == ["Ayşe"]
+    assert report.new == 1
+
+
+def test_a_sheet_with_a_blank_header_cell_is_still_read(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["name", None, "phone"])
+    book.active.append(["Ayşe", "x", "0532 123 45 67"])
+    book.save(tmp_path / "c.xlsx")
+    assert import_customers_file(tmp_path / "c.xlsx").new == 1

@@ -31,6 +31,11 @@ def test_a_pbx_number_matches_a_customer_stored_in_any_format(stored):
     assert match.url == ayse.get_admin_url()
 
 
+def test_a_foreign_caller_matches_a_customer_stored_with_plus():
+    john = customer_create(name="John", company="London Ltd", phones=["+44 20 7123 4567"])
+    assert match_numbers(["442071234567"])["442071234567"].id == john.pk
+
+
 def test_a_shared_number_gives_the_latest_updated_customer_and_counts_the_others():
     customer_create(name="Selin", company="Yılmaz Tekstil", phones=["0212 555 12 34"])
     time.sleep(0.01)
@@ -64,6 +69,14 @@ def test_the_admin_finds_a_customer_by_a_number_in_any_format(sam, typed):
     client.force_login(sam)
     response = client.get(reverse("admin:customers_customer_changelist"), {"q": typed})
     assert [c.name for c in response.context["cl"].result_list] == ["Ayşe"]
+
+
+def test_the_admin_number_search_does_not_match_everything_on_zeros(sam):
+    customer_create(name="Ayşe", company="A", phones=["0532 123 45 67"])
+    client = Client()
+    client.force_login(sam)
+    response = client.get(reverse("admin:customers_customer_changelist"), {"q": "0000"})
+    assert list(response.context["cl"].result_list) == []
 
 
 def test_the_admin_stores_a_typed_number_in_e164(sam):

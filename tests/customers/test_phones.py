@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from customers.phones import InvalidPhoneNumber, normalize, pbx_format, try_normalize
+from customers.phones import (
+    InvalidPhoneNumber,
+    display_number,
+    from_pbx,
+    normalize,
+    pbx_format,
+    try_normalize,
+)
 
 
 @pytest.mark.parametrize(
@@ -45,3 +52,35 @@ def test_it_never_takes_an_extension_or_garbage_for_a_phone_number(typed):
 
 def test_it_writes_numbers_the_way_the_pbx_sends_them():
     assert pbx_format("+905321234567") == "905321234567"
+
+
+@pytest.mark.parametrize(
+    ("sent", "e164"),
+    [
+        ("905321234567", "+905321234567"),
+        ("442071234567", "+442071234567"),  # a London caller: not a Turkish national number
+        ("4930123456", "+4930123456"),
+        ("05321234567", "+905321234567"),  # some trunks send the national form
+        ("+905321234567", "+905321234567"),
+    ],
+)
+def test_it_reads_pbx_numbers_as_country_code_without_plus(sent, e164):
+    assert from_pbx(sent, "TR") == e164
+
+
+@pytest.mark.parametrize("sent", ["110", "630", "", "anonymous", "Bilinmiyor"])
+def test_it_reads_extensions_and_withheld_callers_as_no_number(sent):
+    assert from_pbx(sent, "TR") is None
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("905321234567", "0532 123 45 67"),
+        ("442071234567", "+44 20 7123 4567"),
+        ("110", "110"),
+        ("anonymous", "anonymous"),
+    ],
+)
+def test_it_displays_pbx_numbers_the_way_people_write_them(sent, shown):
+    assert display_number(sent, "TR") == shown
