@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -196,7 +197,10 @@ async def test_a_connection_from_a_foreign_origin_is_refused(alice):
         ("success_false", "03: Domain adı hatalı"),
     ],
 )
-async def test_a_pbx_fault_keeps_the_calls_says_why_and_recovers(pbx_settings, alice, fault, words):
+async def test_a_pbx_fault_keeps_the_calls_says_why_and_recovers(
+    pbx_settings, alice, fault, words, caplog
+):
+    caplog.set_level(logging.DEBUG)
     channel = pbx_settings.sim.add_call(AYSE_AS_PBX_SENDS_IT, "110")
     await poll()
     panel, _ = await connected_panel(alice)
@@ -221,6 +225,8 @@ async def test_a_pbx_fault_keeps_the_calls_says_why_and_recovers(pbx_settings, a
     assert recovered["pbx"] == {**recovered["pbx"], "ok": True, "error": None}
     assert recovered["removed"] == [channel]
     await panel.disconnect()
+    assert "PBX poll failed: " in caplog.text  # said once, in words
+    assert PBX_PASSWORD not in caplog.text
 
 
 @pytest.mark.slow
