@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint bench bench-quick install clean
 
 demo: $(STAMP)
 	scripts/demo
@@ -12,9 +12,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	scripts/run-tests
 
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# No build step for the browser code: at least make sure every module parses.
+	@if command -v node >/dev/null; then \
+	  for f in static/js/*.js; do node --input-type=module --check < $$f || exit 1; done; \
+	fi
 
 install: $(STAMP)
 

@@ -17,7 +17,7 @@ CLOSE_UNAUTHENTICATED = 4401
 # Sent before the first poll has stored anything: a run of "" makes the first diff trigger a resync.
 _NO_SNAPSHOT_YET = events.encode(
     events.snapshot_message(
-        "", 0, [], {"ok": False, "last_ok_at": None, "error": "Waiting for the first poll"}
+        "", 0, None, [], {"ok": False, "last_ok_at": None, "error": "Waiting for the first poll"}
     )
 )
 

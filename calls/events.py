@@ -53,6 +53,7 @@ class SnapshotMessage(TypedDict):
     type: Literal["snapshot"]
     run: str
     seq: int
+    at: str | None  # server time of the poll: browsers tick durations on the server's clock
     calls: list[CallPayload]
     pbx: PbxPayload
 
@@ -61,6 +62,7 @@ class DiffMessage(TypedDict):
     type: Literal["diff"]
     run: str
     seq: int
+    at: str
     added: list[CallPayload]
     changed: list[CallPayload]
     removed: list[str]
@@ -68,12 +70,13 @@ class DiffMessage(TypedDict):
 
 
 def snapshot_message(
-    run: str, seq: int, calls: Iterable[LiveCall], pbx: PbxPayload
+    run: str, seq: int, at: str | None, calls: Iterable[LiveCall], pbx: PbxPayload
 ) -> SnapshotMessage:
     return {
         "type": "snapshot",
         "run": run,
         "seq": seq,
+        "at": at,
         "calls": [call.to_payload() for call in calls],  # type: ignore[misc]
         "pbx": pbx,
     }
@@ -82,6 +85,7 @@ def snapshot_message(
 def diff_message(
     run: str,
     seq: int,
+    at: str,
     added: Iterable[LiveCall],
     changed: Iterable[LiveCall],
     removed: Iterable[str],
@@ -91,6 +95,7 @@ def diff_message(
         "type": "diff",
         "run": run,
         "seq": seq,
+        "at": at,
         "added": [call.to_payload() for call in added],  # type: ignore[misc]
         "changed": [call.to_payload() for call in changed],  # type: ignore[misc]
         "removed": list(removed),

@@ -25,6 +25,7 @@ POLL_LOCK_KEY = "telsam:live:poll-lock"
 class LiveState:
     run: str  # changes whenever the state starts afresh: clients must resynchronise
     seq: int  # +1 per poll
+    at: str | None = None  # when the poll that made this state ran (ISO 8601)
     calls: dict[str, LiveCall] = field(default_factory=dict)
     pbx: PbxPayload = field(
         default_factory=lambda: {"ok": False, "last_ok_at": None, "error": None}
@@ -55,12 +56,16 @@ def load_state() -> LiveState | None:
     data = json.loads(text)
     calls = (LiveCall.from_payload(c) for c in data["calls"])
     return LiveState(
-        run=data["run"], seq=data["seq"], calls={c.channel: c for c in calls}, pbx=data["pbx"]
+        run=data["run"],
+        seq=data["seq"],
+        at=data.get("at"),
+        calls={c.channel: c for c in calls},
+        pbx=data["pbx"],
     )
 
 
 def save_state(state: LiveState) -> str:
     """Store the state as an encoded snapshot message and return that text."""
-    text = encode(snapshot_message(state.run, state.seq, state.calls.values(), state.pbx))
+    text = encode(snapshot_message(state.run, state.seq, state.at, state.calls.values(), state.pbx))
     redis_client().set(SNAPSHOT_KEY, text)
     return text

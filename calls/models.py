@@ -39,3 +39,97 @@ class HangupAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.channel} {self.result}"
+
+
+class AgentProfile(models.Model):
+    """What the panel needs to know about a person: which extensions ring on their desk."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agent_profile",
+        verbose_name=_("user"),
+    )
+    extensions = models.CharField(
+        _("extensions"),
+        max_length=200,
+        blank=True,
+        help_text=_("Your extension numbers (dahili), separated by commas, e.g. 110, 111."),
+    )
+    pop_all_calls = models.BooleanField(
+        _("screen-pop for every call"),
+        default=False,
+        help_text=_("Show a card for every incoming call, not only those ringing your extensions."),
+    )
+
+    class Meta:
+        verbose_name = _("agent profile")
+        verbose_name_plural = _("agent profiles")
+        permissions = [("pop_all_calls", _("Can choose a screen-pop for every call"))]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def extension_list(self) -> list[str]:
+        return [e.strip() for e in self.extensions.split(",") if e.strip()]
+
+
+class CallRecord(models.Model):
+    """One finished call from the PBX's call detail records (CDR), kept for history and stats."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("incoming")
+        OUT = "out", _("outgoing")
+        INTERNAL = "internal", _("internal")
+        UNKNOWN = "unknown", _("unknown")
+
+    pbx_id = models.CharField(_("PBX id"), max_length=64, unique=True)
+    calldate = models.DateTimeField(_("date"), db_index=True)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
+    src = models.CharField(_("caller"), max_length=64, blank=True)
+    dst = models.CharField(_("callee"), max_length=64, blank=True)
+    # The outside party in E.164 (caller inbound, callee outbound): filters and customer links.
+    outside_number = models.CharField(_("outside number"), max_length=32, blank=True)
+    duration = models.FloatField(_("duration (s)"), default=0)
+    disposition = models.CharField(_("result"), max_length=20, blank=True)
+    queue = models.CharField(_("queue"), max_length=20, blank=True)
+    recorded = models.BooleanField(_("recorded"), default=False)
+    userfield = models.TextField(_("user field"), blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="call_records",
+        verbose_name=_("customer"),
+    )
+    callback_done_at = models.DateTimeField(_("called back at"), null=True, blank=True)
+    callback_done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("called back by"),
+    )
+
+    class Meta:
+        ordering = ["-calldate", "-id"]
+        verbose_name = _("call record")
+        verbose_name_plural = _("call records")
+        permissions = [("view_stats", _("Can see call statistics"))]
+        indexes = [
+            models.Index(fields=["outside_number", "calldate"], name="callrecord_number_date"),
+            models.Index(fields=["customer", "calldate"], name="callrecord_customer_date"),
+            models.Index(
+                fields=["direction", "disposition", "calldate"], name="callrecord_kind_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calldate:%Y-%m-%d %H:%M} {self.src} → {self.dst} {self.disposition}"
+
+    @property
+    def answered(self) -> bool:
+        return self.disposition == "ANSWERED"

@@ -92,12 +92,14 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         pbx = {"ok": True, "last_ok_at": now.isoformat(), "error": None}
         status = PollStatus.OK
 
-    state = LiveState(run=previous.run, seq=previous.seq + 1, calls=diff.calls, pbx=pbx)
+    state = LiveState(
+        run=previous.run, seq=previous.seq + 1, at=now.isoformat(), calls=diff.calls, pbx=pbx
+    )
     # Store before broadcasting: a browser connecting in between gets a snapshot at least as new
     # as the diff it will then receive (and ignores a diff whose seq it already has).
     save_state(state)
     message = events.diff_message(
-        state.run, state.seq, diff.added, diff.changed, diff.removed, state.pbx
+        state.run, state.seq, state.at, diff.added, diff.changed, diff.removed, state.pbx
     )
     events.broadcast(events.encode(message))
     return PollResult(

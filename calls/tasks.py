@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from calls.cdr_sync import sync_recent
 from calls.poller import PollStatus, poll_active_calls, poll_time_limit
 
 
@@ -26,3 +27,10 @@ def poll_active_calls_task(self, retry_if_busy: bool = False) -> str:
     if status is PollStatus.SKIPPED and retry_if_busy:
         raise self.retry(countdown=0.2, max_retries=50)
     return status.value
+
+
+@shared_task(name="calls.sync_recent_cdr", ignore_result=True, soft_time_limit=240, time_limit=300)
+def sync_recent_cdr_task() -> dict:
+    """Copy the last minutes of call history from the PBX (scheduled by beat every minute)."""
+    summary = sync_recent()
+    return {"fetched": summary.fetched, "new": summary.new, "skipped": summary.skipped}

@@ -2,20 +2,62 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from calls.hangup import hangup_call
-from calls.models import HangupAttempt
+from calls.caller_card import caller_card
+from calls.forms import AgentProfileForm
+from calls.hangup import HANGUP_PERMISSION, hangup_call
+from calls.models import AgentProfile, HangupAttempt
+
+POP_ALL_PERMISSION = "calls.pop_all_calls"
 
 
 @login_required
 def panel(request: HttpRequest) -> HttpResponse:
-    """The live calls panel."""
-    return render(request, "calls/panel.html")
+    """The live calls panel: the page is static; the calls arrive over the websocket."""
+    profile, _created = AgentProfile.objects.get_or_create(user=request.user)
+    config = {
+        "wsPath": "/ws/calls/",
+        "pollInterval": settings.TELSAM_POLL_INTERVAL,
+        "extensions": profile.extension_list,
+        "popAll": profile.pop_all_calls and request.user.has_perm(POP_ALL_PERMISSION),
+        "canHangup": request.user.has_perm(HANGUP_PERMISSION),
+        "hangupUrl": reverse("calls:hangup"),
+        "callerUrl": reverse("calls:caller"),
+        "loginUrl": f"{reverse('login')}?next={reverse('calls:panel')}",
+        "userId": request.user.pk,
+    }
+    return render(request, "calls/panel.html", {"config": config, "profile": profile})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """An agent's own settings: their extensions (and, for supervisors, pops for all calls)."""
+    agent_profile, _created = AgentProfile.objects.get_or_create(user=request.user)
+    form = AgentProfileForm(
+        request.POST or None,
+        instance=agent_profile,
+        can_pop_all=request.user.has_perm(POP_ALL_PERMISSION),
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your settings were saved."))
+        return redirect("calls:panel")
+    return render(request, "calls/profile.html", {"form": form})
+
+
+@login_required
+@require_GET
+def caller(request: HttpRequest) -> JsonResponse:
+    """GET ?number=905321234567 → who is calling (for the screen-pop card)."""
+    return JsonResponse(caller_card(request.GET.get("number", "")[:64]))
 
 
 _HANGUP_STATUS = {
@@ -37,12 +79,12 @@ def hangup(request: HttpRequest) -> JsonResponse:
     attempt = hangup_call(request.user, channel)
     if attempt.result == HangupAttempt.Result.OK:
         return JsonResponse({"ok": True})
-    messages = {
+    errors = {
         HangupAttempt.Result.FORBIDDEN: _("You are not allowed to hang up calls."),
         HangupAttempt.Result.NOT_FOUND: _("This call is no longer active."),
         HangupAttempt.Result.PBX_ERROR: _("The PBX refused: %(reason)s")
-        % {"reason": attempt.pbx_answer},
+        % {"reason": attempt.pbx_answer.splitlines()[0] if attempt.pbx_answer else ""},
     }
     return JsonResponse(
-        {"ok": False, "error": messages[attempt.result]}, status=_HANGUP_STATUS[attempt.result]
+        {"ok": False, "error": errors[attempt.result]}, status=_HANGUP_STATUS[attempt.result]
     )

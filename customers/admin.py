@@ -48,6 +48,26 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("phones")
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The customer's page also shows their last calls and today's count."""
+        from calls.history import timeline  # calls builds on customers
+
+        customer = self.get_object(request, object_id)
+        if customer is not None:
+            numbers = customer.phones.values_list("number", flat=True)
+            extra_context = {
+                **(extra_context or {}),
+                "timeline": timeline(numbers, customer.pk, 20),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        """`add/?phone=…` (the screen-pop's "add customer" link) prefills the first number."""
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj.pk is None and isinstance(inline, PhoneNumberInline) and request.method == "GET":
+            kwargs["initial"] = [{"number": request.GET.get("phone", "")[:40]}]
+        return kwargs
+
     def get_urls(self):
         custom = [
             path(

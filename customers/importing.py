@@ -7,6 +7,7 @@ from pathlib import Path
 
 import tablib
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from customers.resources import CustomerResource
 
@@ -33,9 +34,11 @@ def read_dataset(name: str, content: bytes) -> tablib.Dataset:
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ValueError("The CSV file is not UTF-8: save it as 'CSV UTF-8'") from None
+            raise ValueError(_("The CSV file is not UTF-8: save it as 'CSV UTF-8'.")) from None
         return tablib.Dataset().load(text, format="csv")
-    raise ValueError(f"Unsupported file type {suffix!r}: use .csv or .xlsx")
+    raise ValueError(
+        _("Unsupported file type '%(suffix)s': use .csv or .xlsx.") % {"suffix": suffix}
+    )
 
 
 def import_customers_file(path: Path, *, dry_run: bool = False) -> ImportReport:
@@ -48,7 +51,9 @@ def import_customers(dataset: tablib.Dataset, *, dry_run: bool = False) -> Impor
     dataset.headers = [str(h or "").strip().lower() for h in dataset.headers or []]
     missing = {"name", "phone"} - set(dataset.headers)
     if missing:
-        raise ValueError(f"The file has no {', '.join(sorted(missing))} column")
+        raise ValueError(
+            _("The file has no %(columns)s column.") % {"columns": ", ".join(sorted(missing))}
+        )
     # Without one enclosing transaction: with it, import-export rolls every row back as soon as
     # one row fails, and the good rows would be lost with the bad.
     result = CustomerResource().import_data(

@@ -30,18 +30,10 @@ def match_numbers(raw_numbers: Iterable[str]) -> dict[str, CustomerMatch]:
     if not by_e164:
         return {}
     try:
-        rows = list(
-            PhoneNumber.objects.filter(number__in=by_e164)
-            .order_by("number", "-customer__updated_at", "-customer_id")
-            .values_list("number", "customer_id", "customer__name", "customer__company")
-        )
+        customers_of = customers_by_number(by_e164)
     except DatabaseError as exc:
         logger.warning("Customer lookup failed, calls shown as unknown: %s", type(exc).__name__)
         return {}
-    # (customer, number) is unique, so each row is a different customer of that number.
-    customers_of: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-    for number, customer_id, name, company in rows:
-        customers_of[number].append((customer_id, name, company))
     matches = {}
     for e164, customers in customers_of.items():
         best_id, name, company = customers[0]
@@ -55,3 +47,20 @@ def match_numbers(raw_numbers: Iterable[str]) -> dict[str, CustomerMatch]:
         for raw in by_e164[e164]:
             matches[raw] = match
     return matches
+
+
+def customers_by_number(e164_numbers: Iterable[str]) -> dict[str, list[tuple[int, str, str]]]:
+    """E.164 number → its customers as (id, name, company), best match (latest updated) first.
+
+    One indexed query, whatever the count of numbers.
+    """
+    rows = (
+        PhoneNumber.objects.filter(number__in=list(e164_numbers))
+        .order_by("number", "-customer__updated_at", "-customer_id")
+        .values_list("number", "customer_id", "customer__name", "customer__company")
+    )
+    # (customer, number) is unique, so each row is a different customer of that number.
+    customers_of: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for number, customer_id, name, company in rows:
+        customers_of[number].append((customer_id, name, company))
+    return customers_of

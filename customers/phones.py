@@ -8,9 +8,11 @@ customer's number is worse than accepting an odd one.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 # Internal extensions (3–5 digits) are never phone numbers, whatever a parser would make of them.
 MIN_NATIONAL_DIGITS = 7
@@ -31,9 +33,13 @@ def normalize(text: str, region: str | None = None) -> str:
     return _parse(text, region, international_first=False)
 
 
+@lru_cache(maxsize=65_536)
 def from_pbx(text: str, region: str | None = None) -> str | None:
     """A number as the PBX sends it (country code without `+`: `442071234567`) → E.164, or None
-    for extensions, withheld callers and garbage. The international reading is preferred."""
+    for extensions, withheld callers and garbage. The international reading is preferred.
+
+    Cached: the same callers call again and again, and every poll and CDR row asks.
+    """
     try:
         return _parse(text, region, international_first=True)
     except InvalidPhoneNumber:
@@ -45,23 +51,27 @@ def _parse(text: str, region: str | None, *, international_first: bool) -> str:
     raw = str(text).strip()
     digits = "".join(_DIGITS.findall(raw))
     if len(digits) < MIN_NATIONAL_DIGITS:
-        raise InvalidPhoneNumber(f"{raw!r} is too short to be a phone number")
+        raise InvalidPhoneNumber(
+            _("'%(number)s' is too short to be a phone number") % {"number": raw}
+        )
     candidates = [raw]
     if not raw.startswith(("+", "00")):
         international = "+" + digits
         candidates = [international, raw] if international_first else [raw, international]
-    parsed = []
+    # A reading that is valid beats one that is merely possible, whichever order they came in.
+    possible = None
     for candidate in candidates:
         try:
-            parsed.append(phonenumbers.parse(candidate, region))
+            number = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException:
             continue
-    # A reading that is valid beats one that is merely possible, whichever order they came in.
-    for accept in (phonenumbers.is_valid_number, phonenumbers.is_possible_number):
-        for number in parsed:
-            if accept(number):
-                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise InvalidPhoneNumber(f"{raw!r} is not a possible phone number")
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if possible is None and phonenumbers.is_possible_number(number):
+            possible = number
+    if possible is not None:
+        return phonenumbers.format_number(possible, phonenumbers.PhoneNumberFormat.E164)
+    raise InvalidPhoneNumber(_("'%(number)s' is not a possible phone number") % {"number": raw})
 
 
 def try_normalize(text: str, region: str | None = None) -> str | None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
+from customers.linking import relink_call_records
 from customers.models import Customer, PhoneNumber
 from customers.phones import InvalidPhoneNumber, normalize
 
@@ -84,7 +86,8 @@ class CustomerResource(resources.ModelResource):
                 row["id"].isdigit() and Customer.objects.filter(pk=int(row["id"])).exists()
             ):
                 raise ValueError(
-                    f"id: there is no customer {row['id'][:20]!r} (leave id empty to add one)"
+                    _("id: there is no customer '%(id)s' (leave id empty to add one)")
+                    % {"id": row["id"][:20]}
                 )
         for column in FREE_TEXT_COLUMNS:
             if column in row:
@@ -100,6 +103,7 @@ class CustomerResource(resources.ModelResource):
         PhoneNumber.objects.bulk_create(
             PhoneNumber(customer=instance, number=n) for n in numbers if n not in existing
         )
+        relink_call_records(set(numbers) | existing)  # bulk_create sends no signals
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("phones")

@@ -113,7 +113,7 @@ if TIME_ZONE not in zoneinfo.available_timezones():
     )
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = _load(env.path, "STATIC_ROOT", BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -154,6 +154,9 @@ TELSAM_API_URL = env.str("TELSAM_API_URL", "")
 TELSAM_API_USERNAME = env.str("TELSAM_API_USERNAME", "")
 TELSAM_API_PASSWORD = env.str("TELSAM_API_PASSWORD", "")
 TELSAM_API_TIMEOUT = _load(env.float, "TELSAM_API_TIMEOUT", 5.0, validate=Range(min=0.1, max=120))
+TELSAM_CDR_SYNC_INTERVAL = _load(
+    env.float, "TELSAM_CDR_SYNC_INTERVAL", 60.0, validate=Range(min=10, max=3600)
+)
 TELSAM_POLL_INTERVAL = _load(
     env.float, "TELSAM_POLL_INTERVAL", 2.0, validate=Range(min=0.5, max=300)
 )
@@ -165,6 +168,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "calls.poll_active_calls",
         "schedule": TELSAM_POLL_INTERVAL,
         "options": {"expires": TELSAM_POLL_INTERVAL},
+    },
+    # Call history: the last 15 minutes every minute (overlapping windows, upserted on the PBX id).
+    "sync-recent-cdr": {
+        "task": "calls.sync_recent_cdr",
+        "schedule": TELSAM_CDR_SYNC_INTERVAL,
+        "options": {"expires": TELSAM_CDR_SYNC_INTERVAL},
     },
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

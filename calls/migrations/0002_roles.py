@@ -13,6 +13,7 @@ CUSTOMER_EDITING = [
     ("customers", "add_phonenumber"),
     ("customers", "change_phonenumber"),
     ("customers", "delete_phonenumber"),
+    ("calls", "view_callrecord"),
 ]
 ROLES = {
     "Agents": CUSTOMER_EDITING,
@@ -21,6 +22,8 @@ ROLES = {
         ("customers", "delete_customer"),
         ("calls", "hangup_call"),
         ("calls", "view_hangupattempt"),
+        ("calls", "pop_all_calls"),
+        ("calls", "view_stats"),
     ],
 }
 

@@ -232,6 +232,8 @@ class _Cdr:
     queue: str
     record: bool
     userfield: str
+    # Raw field values served instead of the computed ones: tests feed the panel malformed rows.
+    overrides: tuple[tuple[str, Any], ...] = ()
 
     def row(self, *, userfield: bool) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -247,6 +249,7 @@ class _Cdr:
         }
         if userfield:
             row["userfield"] = self.userfield
+        row.update(self.overrides)
         return row
 
 
@@ -453,6 +456,48 @@ class PbxSimulator:
             ]
         chosen.sort(key=lambda cdr: (cdr.started_at, cdr.id))
         return [cdr.row(userfield=userfield) for cdr in chosen]
+
+    def add_cdr(
+        self,
+        src: str,
+        dst: str,
+        *,
+        started_at: datetime,
+        duration: float = 60.0,
+        direction: str | None = None,
+        disposition: str = ANSWERED,
+        queue: str = "",
+        record: bool = True,
+        userfield: str = "",
+        overrides: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Add a finished call straight to the history and return its CDR id.
+
+        `overrides` replaces fields of the served row with raw values (e.g. `{"calldate": "??"}`)
+        to feed the panel the malformed rows a real PBX may send.
+        """
+        if started_at.tzinfo is None:
+            raise ValueError("started_at must be timezone-aware")
+        with self._lock:
+            cdr_id = self._next_cdr_id
+            self._next_cdr_id += 1
+            self._cdr.append(
+                _Cdr(
+                    id=cdr_id,
+                    channel=f"SIP/history-{cdr_id}",
+                    started_at=started_at,
+                    ended_at=started_at + timedelta(seconds=duration),
+                    direction=direction or infer_direction(src, dst),
+                    src=src,
+                    dst=dst,
+                    disposition=disposition,
+                    queue=queue,
+                    record=record,
+                    userfield=userfield,
+                    overrides=tuple((overrides or {}).items()),
+                )
+            )
+        return str(cdr_id)
 
     def cdr_count(self) -> int:
         """How many CDR rows exist (pre-filled history included)."""
@@ -741,11 +786,14 @@ class PbxSimulator:
         at = until - timedelta(hours=hours)
         finished: list[tuple[datetime, _Call, str]] = []
         while True:
-            local = at.astimezone(PBX_TIMEZONE)
-            per_hour = _history_rate(local)
-            at += timedelta(seconds=rng.expovariate(per_hour / 3600))
+            # Thinning: draw at the peak rate and keep each arrival with probability rate/peak.
+            # (Drawing the gap at the current rate would let one long night-time gap jump over
+            # the start of the business day.)
+            at += timedelta(seconds=rng.expovariate(_HISTORY_PEAK_RATE / 3600))
             if at >= until:
                 break
+            if rng.random() * _HISTORY_PEAK_RATE > _history_rate(at.astimezone(PBX_TIMEZONE)):
+                continue
             call = self._plan_call(rng, at)
             for step in call.plan:
                 if step.action == "end":
@@ -766,6 +814,9 @@ def _apply_offline(call: _Call, step: _Step) -> None:
         call.dst = step.value
     elif step.action == "answer":
         call.answered_at = step.at
+
+
+_HISTORY_PEAK_RATE = 12.0
 
 
 def _history_rate(local: datetime) -> float:

@@ -4,9 +4,6 @@ worker and beat as separate processes, real Redis as the broker and the simulato
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +14,8 @@ import pytest
 
 from calls.poller import PollStatus, poll_active_calls
 from calls.tasks import poll_active_calls_task
-from tests.conftest import PBX_PASSWORD, PBX_USER
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests import stack
+from tests.stack import wait_for
 
 pytestmark = pytest.mark.usefixtures("live_redis")
 
@@ -28,60 +24,17 @@ def activecalls_arrivals(pbx) -> list[float]:
     return [e.at.timestamp() for e in pbx.sim.request_log() if e.action == "activecalls"]
 
 
-def wait_for(condition, timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return condition()
-
-
 @contextmanager
 def celery(pbx, tmp_path: Path, *roles: str, interval: float = 1.0) -> Iterator[None]:
     """Run `worker` and/or `beat` as real processes pointed at the simulator."""
-    env = {
-        **os.environ,
-        "TELSAM_API_URL": pbx.url,
-        "TELSAM_API_USERNAME": PBX_USER,
-        "TELSAM_API_PASSWORD": PBX_PASSWORD,
-        "TELSAM_API_TIMEOUT": "5",
-        "TELSAM_POLL_INTERVAL": str(interval),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
-    }
-    commands = {
-        "worker": ["worker", "--concurrency", "2", "--without-gossip", "--without-mingle"],
-        "beat": ["beat", "--schedule", str(tmp_path / "beat-schedule")],
-    }
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "telsam_panel",
-                *commands[role],
-                "-l",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / f"{role}.log").open("w"),
-        )
-        for role in roles
-    ]
-    try:
+    env = stack.panel_env(
+        pbx.url,
+        database_url=stack.sqlite_url(tmp_path / "worker.sqlite3"),
+        poll_interval=interval,
+        api_timeout=5,
+    )
+    with stack.running(*(stack.celery(role, env, tmp_path) for role in roles)):
         yield
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def test_concurrent_polls_reach_the_pbx_once(pbx_settings):

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from calls.models import AgentProfile
 from customers.demo_data import DEMO_CUSTOMERS, DEMO_USERS
 from customers.models import Customer
 from customers.services import customer_create
@@ -26,6 +27,15 @@ class Command(BaseCommand):
             group = {"agent": "Agents", "supervisor": "Supervisors"}.get(role)
             if group:
                 user.groups.set([Group.objects.get(name=group)])
+            # The simulator rings extensions 101–112: the agent gets pops for a quarter of them,
+            # the supervisor for every call.
+            AgentProfile.objects.update_or_create(
+                user=user,
+                defaults={
+                    "extensions": "101, 102, 103" if role == "agent" else "",
+                    "pop_all_calls": role == "supervisor",
+                },
+            )
         created = 0
         for entry in DEMO_CUSTOMERS:
             fields = {k: v for k, v in entry.items() if k != "phones"}

@@ -1,0 +1,159 @@
+"""Call history queries: filtering, totals, a customer's timeline, and callbacks to make."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from calls.models import CallRecord
+from customers.phones import try_normalize
+
+ANSWERED = "ANSWERED"
+MISSED = ("NO ANSWER", "BUSY")
+DISPOSITIONS = [
+    ("ANSWERED", _("answered")),
+    ("NO ANSWER", _("not answered")),
+    ("BUSY", _("busy")),
+    ("FAILED", _("failed")),
+    ("CONGESTION", _("congestion")),
+]
+_DIGITS = re.compile(r"\D")
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[first 00:00, the day after last 00:00) in the UI's time zone."""
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(first, time.min, tzinfo=zone),
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+class HistoryFilterForm(forms.Form):
+    """The history page's filters; every field is optional and reads from the query string."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    number = forms.CharField(label=_("Number"), required=False, max_length=40)
+    customer = forms.CharField(label=_("Customer"), required=False, max_length=100)
+    direction = forms.ChoiceField(
+        label=_("Direction"), required=False, choices=[("", "—"), *CallRecord.Direction.choices]
+    )
+    disposition = forms.ChoiceField(
+        label=_("Result"), required=False, choices=[("", "—"), *DISPOSITIONS]
+    )
+    queue = forms.CharField(label=_("Queue"), required=False, max_length=20)
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        data["date_to"] = data.get("date_to") or today
+        data["date_from"] = data.get("date_from") or data["date_to"] - timedelta(days=6)
+        if data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def filter(self, records: QuerySet[CallRecord]) -> QuerySet[CallRecord]:
+        """The records matching the (valid) form."""
+        data = self.cleaned_data
+        start, end = day_bounds(data["date_from"], data["date_to"])
+        records = records.filter(calldate__gte=start, calldate__lt=end)
+        if data.get("number"):
+            records = records.filter(number_q(data["number"]))
+        if data.get("customer"):
+            records = records.filter(customer__name__icontains=data["customer"])
+        for name in ("direction", "disposition", "queue"):
+            if data.get(name):
+                records = records.filter(**{name: data[name]})
+        return records
+
+
+def number_q(typed: str) -> Q:
+    """A number typed in any format: the exact outside number, or digits inside src/dst."""
+    e164 = try_normalize(typed)
+    if e164:
+        return Q(outside_number=e164)
+    digits = _DIGITS.sub("", typed)
+    return Q(src__contains=digits) | Q(dst__contains=digits) if digits else Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class Totals:
+    calls: int
+    answered: int
+    missed: int
+    talk_seconds: float
+
+
+def totals(records: QuerySet[CallRecord]) -> Totals:
+    row = records.aggregate(
+        calls=Count("id"),
+        answered=Count("id", filter=Q(disposition=ANSWERED)),
+        missed=Count("id", filter=Q(disposition__in=MISSED)),
+        talk=Sum("duration", filter=Q(disposition=ANSWERED)),
+    )
+    return Totals(row["calls"], row["answered"], row["missed"], row["talk"] or 0.0)
+
+
+def timeline(numbers: Iterable[str], customer_id: int | None = None, limit: int = 5) -> dict:
+    """Recent calls with these E.164 numbers or this customer, and today's count: for the
+    screen-pop and the customer's admin page."""
+    match = Q(outside_number__in=[n for n in numbers if n])
+    if customer_id:
+        match |= Q(customer_id=customer_id)
+    calls = CallRecord.objects.filter(match)
+    start, end = day_bounds(timezone.localdate(), timezone.localdate())
+    today = calls.filter(calldate__gte=start, calldate__lt=end).aggregate(
+        calls=Count("id"), unanswered=Count("id", filter=~Q(disposition=ANSWERED))
+    )
+    return {"recent": list(calls.order_by("-calldate")[:limit]), "today": today}
+
+
+CALLBACK_DAYS = 7  # a missed call older than a week is history, not a callback to make
+
+
+def pending_callbacks(now: datetime | None = None) -> QuerySet:
+    """Numbers with missed inbound calls (last week) and no answered call, either way, since.
+
+    One row per number: the latest missed call's time and how many missed calls are waiting.
+    """
+    since = (now or timezone.now()) - timedelta(days=CALLBACK_DAYS)
+    answered_since = CallRecord.objects.filter(
+        outside_number=OuterRef("outside_number"),
+        disposition=ANSWERED,
+        calldate__gt=OuterRef("calldate"),
+    )
+    return (
+        CallRecord.objects.filter(
+            direction=CallRecord.Direction.IN,
+            disposition__in=MISSED,
+            callback_done_at__isnull=True,
+            calldate__gte=since,
+        )
+        .exclude(outside_number="")
+        .filter(~Exists(answered_since))
+        .values("outside_number")
+        .annotate(last_call=Max("calldate"), missed=Count("id"), customer_id=Max("customer_id"))
+        .order_by("-last_call")
+    )
+
+
+def mark_called_back(e164: str, user) -> int:
+    """The agent called this number back: its waiting missed calls leave the list."""
+    return CallRecord.objects.filter(
+        outside_number=e164,
+        direction=CallRecord.Direction.IN,
+        disposition__in=MISSED,
+        callback_done_at__isnull=True,
+    ).update(callback_done_at=timezone.now(), callback_done_by=user)

@@ -1,0 +1,37 @@
+// Small formatting helpers shared by the panel's modules.
+
+/** Whole seconds → "0:07", "12:34", "1:02:03". */
+export function formatDuration(totalSeconds) {
+  const seconds = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = String(seconds % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+/** A timestamp (ms) → "14:05" in the page's language. */
+export function formatClock(ms) {
+  return new Date(ms).toLocaleTimeString(document.documentElement.lang || undefined, {
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+/** Django's JavaScript catalog, or the text as it is when the catalog is missing. */
+export const gettext = window.gettext || ((text) => text);
+export const interpolate = window.interpolate || ((format, values) => format.replace("%s", values[0]));
+
+/** An element with a class and text, built without innerHTML so names can never become markup. */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+const RINGING = /çal[ıi]yor|ringing/i;
+
+/** Whether the PBX's free-text call state means the phone is ringing. */
+export function isRinging(callinfo) {
+  return RINGING.test(callinfo || "");
+}

@@ -1,0 +1,140 @@
+// The live calls websocket (docs/websocket-protocol.md): keeps one connection open, applies the
+// run/seq rules, resynchronises on a gap, reconnects with jittered backoff, and says how fresh the
+// data is. Reconnecting is treated exactly like a first start: the server sends a new snapshot.
+
+const CLOSE_UNAUTHENTICATED = 4401;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+const STALE_AFTER_INTERVALS = 3;
+
+export class LiveConnection {
+  /**
+   * @param {object} options
+   * @param {string} options.path          websocket path, e.g. "/ws/calls/"
+   * @param {number} options.pollInterval  seconds between server polls
+   * @param {(calls: object[]) => void} options.onSnapshot  the complete set of calls
+   * @param {(diff: object) => void} options.onDiff         added / changed / removed
+   * @param {(status: object) => void} options.onStatus     connection and PBX state
+   * @param {() => void} options.onUnauthenticated          the session is gone: go to login
+   */
+  constructor(options) {
+    this.options = options;
+    this.socket = null;
+    this.run = null;
+    this.seq = null;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.lastMessageAt = 0;
+    this.pbx = null;
+    this.state = "connecting";
+    this.serverOffsetMs = 0; // browser clock minus server clock
+    this.everConnected = false;
+    this.stopped = false;
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && !this.isOpen()) this.connectNow();
+    });
+    window.addEventListener("online", () => this.connectNow());
+    setInterval(() => this.reportStatus(), 1000);
+  }
+
+  start() {
+    this.open();
+  }
+
+  isOpen() {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Server time now, in milliseconds: durations tick on the server's clock. */
+  serverNow() {
+    return Date.now() - this.serverOffsetMs;
+  }
+
+  connectNow() {
+    if (this.stopped || this.isOpen()) return;
+    clearTimeout(this.retryTimer);
+    this.attempt = 0;
+    this.open();
+  }
+
+  open() {
+    if (this.socket) {
+      this.socket.onclose = null;
+      this.socket.close();
+    }
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${location.host}${this.options.path}`);
+    this.socket = socket;
+    this.setState(this.everConnected ? "reconnecting" : "connecting");
+    socket.onopen = () => {
+      this.attempt = 0;
+    };
+    socket.onmessage = (event) => this.receive(JSON.parse(event.data));
+    socket.onclose = (event) => this.closed(event);
+  }
+
+  closed(event) {
+    this.socket = null;
+    if (event.code === CLOSE_UNAUTHENTICATED) {
+      // Never retry an authentication refusal: it would fail the same way forever.
+      this.stopped = true;
+      this.setState("unauthenticated");
+      this.options.onUnauthenticated();
+      return;
+    }
+    this.setState("reconnecting");
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: no thundering herd
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+
+  /** Drop the socket as a network failure would (used by tests and the "reconnect" button). */
+  drop() {
+    if (this.socket) this.socket.close(4000, "dropped by the page");
+  }
+
+  resync() {
+    if (this.isOpen()) this.socket.send(JSON.stringify({ type: "resync" }));
+  }
+
+  receive(message) {
+    this.everConnected = true;
+    this.lastMessageAt = Date.now();
+    if (message.at) this.serverOffsetMs = Date.now() - Date.parse(message.at);
+    this.pbx = message.pbx;
+    if (message.type === "snapshot") {
+      this.run = message.run;
+      this.seq = message.seq;
+      this.options.onSnapshot(message.calls);
+    } else if (message.type === "diff") {
+      if (message.run !== this.run || message.seq > this.seq + 1) {
+        this.resync(); // a reset server or a missed diff: only a full snapshot is safe
+      } else if (message.seq === this.seq + 1) {
+        this.seq = message.seq;
+        this.options.onDiff(message);
+      } // an older seq was already part of the snapshot
+    }
+    this.setState("live");
+  }
+
+  setState(state) {
+    this.state = state;
+    this.reportStatus();
+  }
+
+  reportStatus() {
+    const staleAfterMs = STALE_AFTER_INTERVALS * this.options.pollInterval * 1000;
+    const silent = this.state === "live" && Date.now() - this.lastMessageAt > staleAfterMs;
+    const lastOk = this.pbx && this.pbx.last_ok_at ? Date.parse(this.pbx.last_ok_at) : null;
+    const pollerSilent = lastOk !== null && this.serverNow() - lastOk > staleAfterMs;
+    this.options.onStatus({
+      connection: this.state,
+      stale: silent || (this.pbx !== null && this.pbx.ok && pollerSilent),
+      pbxOk: this.pbx === null ? null : this.pbx.ok,
+      pbxError: this.pbx ? this.pbx.error : null,
+      lastOkAt: lastOk,
+    });
+  }
+}

@@ -1,0 +1,163 @@
+// Screen-pop cards: who is calling, for inbound calls ringing the agent's extensions. One pop per
+// call across all of the agent's tabs; cards stack, can be dismissed and close when the call ends.
+
+import { el, gettext, interpolate, isRinging } from "./format.js";
+
+const CLAIM_PREFIX = "telsam-pop:";
+const CLAIM_TTL_MS = 24 * 3600 * 1000;
+
+export class ScreenPops {
+  /**
+   * @param {object} options
+   * @param {HTMLElement} options.container
+   * @param {string[]} options.extensions  the agent's extensions
+   * @param {boolean} options.popAll       a supervisor's choice: every inbound ringing call
+   * @param {string} options.callerUrl     GET ?number= → the caller card data
+   */
+  constructor(options) {
+    this.options = options;
+    this.cards = new Map(); // channel → card element
+    this.considered = new Set(); // channels this tab already decided on
+    forgetOldClaims();
+  }
+
+  wants(call) {
+    if (call.direction !== "in" || !isRinging(call.callinfo)) return false;
+    return this.options.popAll || this.options.extensions.includes(call.dst);
+  }
+
+  async consider(call) {
+    if (this.considered.has(call.channel) || !this.wants(call)) return;
+    this.considered.add(call.channel);
+    if (!(await claim(call.channel))) return; // another tab of this agent shows it
+    const card = this.renderPlaceholder(call);
+    try {
+      const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      this.fill(card, call, await response.json());
+    } catch {
+      card.querySelector(".pop-body").replaceChildren(
+        el("p", "error", gettext("Could not load the caller's details.")),
+      );
+    }
+    notify(call, card);
+  }
+
+  /** The call is over: its card goes, and so does what this tab remembers of it. */
+  callEnded(channel) {
+    this.considered.delete(channel);
+    this.dismiss(channel);
+  }
+
+  dismiss(channel) {
+    const card = this.cards.get(channel);
+    if (!card) return;
+    this.cards.delete(channel);
+    card.classList.add("is-leaving");
+    setTimeout(() => card.remove(), 400);
+  }
+
+  renderPlaceholder(call) {
+    const card = el("article", "pop");
+    card.dataset.channel = call.channel;
+    card.setAttribute("aria-label", interpolate(gettext("Incoming call from %s"), [call.src_display]));
+    const header = el("header", "pop-header");
+    const title = el("div", "pop-title");
+    title.append(el("span", "pop-kind", gettext("Incoming call")), el("strong", "pop-number", call.src_display));
+    const close = el("button", "pop-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", gettext("Dismiss"));
+    close.addEventListener("click", () => this.dismiss(call.channel));
+    header.append(title, close);
+    const meta = el("p", "pop-meta", interpolate(gettext("to extension %s"), [call.dst_display]));
+    if (call.queue) meta.textContent += ` · ${interpolate(gettext("queue %s"), [call.queue])}`;
+    card.append(header, meta, el("div", "pop-body", gettext("Loading…")));
+    this.cards.set(call.channel, card);
+    this.options.container.prepend(card);
+    return card;
+  }
+
+  fill(card, call, caller) {
+    const body = card.querySelector(".pop-body");
+    if (caller.customers.length === 0) {
+      card.classList.add("is-unknown");
+      const add = el("a", "button pop-add", gettext("Add customer"));
+      add.href = caller.add_url;
+      add.target = "_blank";
+      add.rel = "noopener";
+      body.replaceChildren(el("p", "pop-unknown", gettext("Unknown caller")), add);
+      return;
+    }
+    const parts = [];
+    if (caller.customers.length > 1) {
+      const several = gettext("%s customers share this number");
+      parts.push(el("p", "pop-several", interpolate(several, [caller.customers.length])));
+    }
+    for (const customer of caller.customers) parts.push(customerBlock(customer));
+    if (caller.recent_calls && caller.recent_calls.length) parts.push(historyBlock(caller));
+    body.replaceChildren(...parts);
+  }
+}
+
+function customerBlock(customer) {
+  const block = el("section", "pop-customer");
+  const name = el("a", "pop-name", customer.name);
+  name.href = customer.url;
+  name.target = "_blank";
+  name.rel = "noopener";
+  block.append(name);
+  if (customer.company) block.append(el("p", "pop-company", customer.company));
+  if (customer.notes) block.append(el("p", "pop-notes", customer.notes));
+  const phones = el("ul", "pop-phones");
+  for (const phone of customer.phones) phones.append(el("li", null, phone));
+  block.append(phones);
+  return block;
+}
+
+function historyBlock(caller) {
+  const block = el("section", "pop-history");
+  block.append(el("h3", null, gettext("Recent calls")));
+  if (caller.summary) block.append(el("p", "pop-summary", caller.summary));
+  const list = el("ul");
+  for (const call of caller.recent_calls) list.append(el("li", null, call.text));
+  block.append(list);
+  return block;
+}
+
+/** Claim a call's pop for this tab; false when another tab already has it. */
+async function claim(channel) {
+  const key = CLAIM_PREFIX + channel;
+  const attempt = () => {
+    if (localStorage.getItem(key)) return false;
+    localStorage.setItem(key, String(Date.now()));
+    return true;
+  };
+  // The lock makes check-and-set atomic across tabs that receive the same diff together.
+  if (navigator.locks) return navigator.locks.request("telsam-pop-claims", attempt);
+  return attempt();
+}
+
+function forgetOldClaims() {
+  const cutoff = Date.now() - CLAIM_TTL_MS;
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith(CLAIM_PREFIX) && Number(localStorage.getItem(key)) < cutoff) {
+      localStorage.removeItem(key);
+    }
+  }
+}
+
+function notify(call, card) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  const name = card.querySelector(".pop-name");
+  const notification = new Notification(gettext("Incoming call"), {
+    body: name ? `${name.textContent} · ${call.src_display}` : call.src_display,
+    tag: call.channel,
+  });
+  notification.onclick = () => {
+    window.focus();
+    notification.close();
+  };
+}
