@@ -47,6 +47,15 @@ def fill(rows: int) -> None:
             CallRecord.objects.bulk_create(batch)
             batch = []
     CallRecord.objects.bulk_create(batch)
+    # The CDR sync maintains the hourly roll-up as it stores calls; a bulk load rebuilds it.
+    from calls.rollup import rebuild
+
+    rebuild(first, first + timedelta(days=DAYS + 1))
+    from calls.history import refresh_callbacks
+
+    numbers = list(CallRecord.objects.values_list("outside_number", flat=True).distinct())
+    for start in range(0, len(numbers), 1000):
+        refresh_callbacks(numbers[start : start + 1000])
 
 
 def timed(name: str, backend: str, rows: int, query) -> None:

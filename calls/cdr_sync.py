@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from calls.history import refresh_callbacks
 from calls.live_state import redis_client
 from calls.models import CallRecord
+from calls.rollup import refresh_hours
 from calls.telsam import CdrRecord, Direction, TelsamClient, client_from_settings
 from customers.linking import customers_for_numbers
 from customers.phones import from_pbx
@@ -93,15 +95,19 @@ def _store_chunk(records: list[CdrRecord]) -> SyncSummary:
         existing = {r.pbx_id: r for r in CallRecord.objects.filter(pbx_id__in=incoming)}
         new = [row for pbx_id, row in incoming.items() if pbx_id not in existing]
         changed = []
+        touched_hours = {row.calldate for row in new}
         for pbx_id, stored in existing.items():
             fresh = incoming[pbx_id]
             if any(getattr(stored, f) != getattr(fresh, f) for f in _COMPARED_FIELDS):
+                touched_hours |= {stored.calldate, fresh.calldate}
                 for name in _COMPARED_FIELDS:
                     setattr(stored, name, getattr(fresh, name))
                 stored.customer_id = fresh.customer_id
                 changed.append(stored)
         CallRecord.objects.bulk_create(new, batch_size=CHUNK)
         CallRecord.objects.bulk_update(changed, [*_COMPARED_FIELDS, "customer"], batch_size=CHUNK)
+        refresh_hours(touched_hours)
+        refresh_callbacks({row.outside_number for row in incoming.values()})
     return SyncSummary(fetched=len(records), new=len(new), updated=len(changed))
 
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db import transaction
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord
+from calls.models import CallRecord, PendingCallback
 from customers.phones import try_normalize
 
 ANSWERED = "ANSWERED"
@@ -123,37 +124,48 @@ def timeline(numbers: Iterable[str], customer_id: int | None = None, limit: int 
 CALLBACK_DAYS = 7  # a missed call older than a week is history, not a callback to make
 
 
-def pending_callbacks(now: datetime | None = None) -> QuerySet:
-    """Numbers with missed inbound calls (last week) and no answered call, either way, since.
-
-    One row per number: the latest missed call's time and how many missed calls are waiting.
-    """
-    since = (now or timezone.now()) - timedelta(days=CALLBACK_DAYS)
-    answered_since = CallRecord.objects.filter(
-        outside_number=OuterRef("outside_number"),
-        disposition=ANSWERED,
-        calldate__gt=OuterRef("calldate"),
-    )
-    return (
-        CallRecord.objects.filter(
-            direction=CallRecord.Direction.IN,
-            disposition__in=MISSED,
-            callback_done_at__isnull=True,
-            calldate__gte=since,
-        )
-        .exclude(outside_number="")
-        .filter(~Exists(answered_since))
+def refresh_callbacks(numbers: Iterable[str]) -> None:
+    """Recompute the pending callbacks of these E.164 numbers from their call records: the missed
+    inbound calls, not yet marked done, after the number's last answered call in either way."""
+    numbers = set(numbers) - {""}
+    if not numbers:
+        return
+    calls = CallRecord.objects.filter(outside_number__in=numbers)
+    last_answered = dict(
+        calls.filter(disposition=ANSWERED)
         .values("outside_number")
-        .annotate(last_call=Max("calldate"), missed=Count("id"), customer_id=Max("customer_id"))
-        .order_by("-last_call")
+        .annotate(at=Max("calldate"))
+        .values_list("outside_number", "at")
     )
+    missed = calls.filter(
+        direction=CallRecord.Direction.IN, disposition__in=MISSED, callback_done_at__isnull=True
+    ).values_list("outside_number", "calldate")
+    waiting: dict[str, list] = {}
+    for number, at in missed:
+        answered = last_answered.get(number)
+        if answered is None or at > answered:
+            waiting.setdefault(number, []).append(at)
+    with transaction.atomic():
+        PendingCallback.objects.filter(number__in=numbers).delete()
+        PendingCallback.objects.bulk_create(
+            PendingCallback(number=number, last_missed_at=max(times), missed=len(times))
+            for number, times in waiting.items()
+        )
+
+
+def pending_callbacks(now: datetime | None = None) -> QuerySet[PendingCallback]:
+    """Numbers waiting for a call back whose last missed call was in the last week, latest first."""
+    since = (now or timezone.now()) - timedelta(days=CALLBACK_DAYS)
+    return PendingCallback.objects.filter(last_missed_at__gte=since).order_by("-last_missed_at")
 
 
 def mark_called_back(e164: str, user) -> int:
     """The agent called this number back: its waiting missed calls leave the list."""
-    return CallRecord.objects.filter(
+    done = CallRecord.objects.filter(
         outside_number=e164,
         direction=CallRecord.Direction.IN,
         disposition__in=MISSED,
         callback_done_at__isnull=True,
     ).update(callback_done_at=timezone.now(), callback_done_by=user)
+    refresh_callbacks([e164])
+    return done

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from calls.history import HistoryFilterForm, mark_called_back, pending_callbacks, totals
 from calls.models import CallRecord
 from calls.stats import build_stats
+from customers.linking import customers_for_numbers
 from customers.models import Customer
 from customers.phones import display_number
 from customers.resources import neutralise_formula
@@ -112,14 +113,11 @@ def _csv_lines(records) -> Iterator[str]:
 @login_required
 def callbacks(request: HttpRequest) -> HttpResponse:
     rows = list(pending_callbacks()[:500])
-    names = dict(
-        Customer.objects.filter(
-            pk__in={r["customer_id"] for r in rows if r["customer_id"]}
-        ).values_list("pk", "name")
-    )
+    names = dict(customers_for_numbers(row.number for row in rows).items())
+    customers = dict(Customer.objects.filter(pk__in=names.values()).values_list("pk", "name"))
     for row in rows:
-        row["display"] = display_number(row["outside_number"].lstrip("+"))
-        row["customer_name"] = names.get(row["customer_id"], "")
+        row.display = display_number(row.number.lstrip("+"))
+        row.customer_name = customers.get(names.get(row.number), "")
     return render(request, "calls/callbacks.html", {"rows": rows})
 
 

@@ -121,6 +121,11 @@ class CallRecord(models.Model):
         permissions = [("view_stats", _("Can see call statistics"))]
         indexes = [
             models.Index(fields=["outside_number", "calldate"], name="callrecord_number_date"),
+            # "Answered since?" for callbacks: an index seek per missed call.
+            models.Index(
+                fields=["outside_number", "disposition", "calldate"],
+                name="callrecord_number_result",
+            ),
             models.Index(fields=["customer", "calldate"], name="callrecord_customer_date"),
             models.Index(
                 fields=["direction", "disposition", "calldate"], name="callrecord_kind_date"
@@ -133,3 +138,49 @@ class CallRecord(models.Model):
     @property
     def answered(self) -> bool:
         return self.disposition == "ANSWERED"
+
+
+class CallHourStat(models.Model):
+    """Call counts per UTC hour, direction, queue and extension, kept up to date by the CDR sync.
+
+    Statistics read these few rows instead of scanning every call of the range.
+    """
+
+    hour = models.DateTimeField(_("hour"))  # start of the hour, UTC
+    direction = models.CharField(_("direction"), max_length=10)
+    queue = models.CharField(_("queue"), max_length=20, blank=True)
+    extension = models.CharField(_("extension"), max_length=64, blank=True)
+    calls = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+    talk_seconds = models.FloatField(default=0)  # answered calls only
+    longest_talk = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("hourly call statistic")
+        verbose_name_plural = _("hourly call statistics")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "direction", "queue", "extension"], name="unique_hour_stat"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.direction} {self.queue} {self.extension}"
+
+
+class PendingCallback(models.Model):
+    """A number whose inbound calls were missed and not answered since (either way): one row per
+    number, kept up to date by the CDR sync so the callbacks list never scans the history."""
+
+    number = models.CharField(_("number"), max_length=32, unique=True)  # E.164
+    last_missed_at = models.DateTimeField(_("last missed call"), db_index=True)
+    missed = models.PositiveIntegerField(_("missed calls"), default=0)
+
+    class Meta:
+        ordering = ["-last_missed_at"]
+        verbose_name = _("pending callback")
+        verbose_name_plural = _("pending callbacks")
+
+    def __str__(self) -> str:
+        return self.number

@@ -1,22 +1,17 @@
 """Numbers for supervisors: calls per hour, answered vs missed, talk times, per queue and extension,
-and the busiest hours of the week. Every figure is one grouped query, computed in the database."""
+and the busiest hours of the week, summed from the hourly roll-up (`calls.rollup`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from django.db import connection
-from django.db.models import Avg, Case, CharField, Count, F, Max, Q, When
-from django.db.models.functions import Cast, Substr, TruncHour
 from django.utils import timezone
 
-from calls.history import ANSWERED, MISSED, Totals, day_bounds, totals
-from calls.models import CallRecord
+from calls.history import Totals, day_bounds
+from calls.models import CallHourStat
 
 HOURS = range(24)
-_ANSWERED = Q(disposition=ANSWERED)
-_MISSED = Q(disposition__in=MISSED)
 
 
 @dataclass(frozen=True)
@@ -67,81 +62,76 @@ class StatsReport:
 
 
 def build_stats(first: date, last: date) -> StatsReport:
-    """Statistics of the calls between two days (both included), in the UI's time zone."""
-    start, end = day_bounds(first, last)
-    records = CallRecord.objects.filter(calldate__gte=start, calldate__lt=end)
-    talk = records.filter(_ANSWERED).aggregate(average=Avg("duration"), longest=Max("duration"))
+    """Statistics of the calls between two days (both included), in the UI's time zone.
 
-    by_hour: dict[int, dict[str, int]] = {}
-    for bucket in _utc_hours(records, answered=True):
-        counts = by_hour.setdefault(bucket["local"].hour, {"calls": 0, "answered": 0, "missed": 0})
-        for name in counts:
-            counts[name] += bucket[name]
-    empty = {"calls": 0, "answered": 0, "missed": 0}
-    per_hour = [HourRow(h, **by_hour.get(h, empty)) for h in HOURS]
+    Read from the hourly roll-up (`calls.rollup`): a week is at most a few thousand rows, summed
+    here, however many calls it had.
+    """
+    zone = timezone.get_current_timezone()
+    week_first = min(first, last - timedelta(days=6))
+    start, end = day_bounds(week_first, last)
+    range_start, _range_end = day_bounds(first, last)
+    fields = (
+        "hour",
+        "queue",
+        "extension",
+        "calls",
+        "answered",
+        "missed",
+        "talk_seconds",
+        "longest_talk",
+    )
+    rows = CallHourStat.objects.filter(hour__gte=start, hour__lt=end).values_list(*fields)
 
-    extension = Case(When(direction=CallRecord.Direction.OUT, then=F("src")), default=F("dst"))
-    week_start, week_end = day_bounds(last - timedelta(days=6), last)
+    hourly = {h: [0, 0, 0] for h in HOURS}
+    queues: dict[str, list[float]] = {}
+    extensions: dict[str, list[float]] = {}
     week_days = [last - timedelta(days=6 - i) for i in range(7)]
-    week = CallRecord.objects.filter(calldate__gte=week_start, calldate__lt=week_end)
-    counts: dict[tuple[date, int], int] = {}
-    for bucket in _utc_hours(week):
-        key = (bucket["local"].date(), bucket["local"].hour)
-        counts[key] = counts.get(key, 0) + bucket["calls"]
+    cells: dict[tuple[date, int], int] = {}
+    calls = answered = missed = 0
+    talk = longest = 0.0
+    for hour, queue, extension, n, n_answered, n_missed, talk_seconds, longest_talk in rows:
+        local = hour.astimezone(zone)
+        if local.date() >= week_days[0]:
+            cells[(local.date(), local.hour)] = cells.get((local.date(), local.hour), 0) + n
+        if hour < range_start:
+            continue  # only in the week of the heatmap, not in the chosen range
+        calls, answered, missed = calls + n, answered + n_answered, missed + n_missed
+        talk += talk_seconds
+        longest = max(longest, longest_talk)
+        bucket = hourly[local.hour]
+        bucket[0], bucket[1], bucket[2] = (
+            bucket[0] + n,
+            bucket[1] + n_answered,
+            bucket[2] + n_missed,
+        )
+        figures = (n, n_answered, n_missed, talk_seconds)
+        if queue:
+            _add(queues, queue, figures)
+        _add(extensions, extension or "—", figures)
     return StatsReport(
         first=first,
         last=last,
-        totals=totals(records),
-        average_talk=talk["average"] or 0.0,
-        longest_talk=talk["longest"] or 0.0,
-        per_hour=per_hour,
-        per_queue=_groups(records.exclude(queue=""), F("queue")),
-        per_extension=_groups(records, extension),
+        totals=Totals(calls, answered, missed, talk),
+        average_talk=talk / answered if answered else 0.0,
+        longest_talk=longest,
+        per_hour=[HourRow(h, *hourly[h]) for h in HOURS],
+        per_queue=_group_rows(queues),
+        per_extension=_group_rows(extensions),
         week_days=week_days,
-        heatmap=[[counts.get((day, hour), 0) for hour in HOURS] for day in week_days],
+        heatmap=[[cells.get((day, hour), 0) for hour in HOURS] for day in week_days],
     )
 
 
-def _groups(records, key) -> list[GroupRow]:
-    rows = (
-        records.annotate(group=key)
-        .values("group")
-        .annotate(
-            calls=Count("id"),
-            answered=Count("id", filter=_ANSWERED),
-            missed=Count("id", filter=_MISSED),
-            average_talk=Avg("duration", filter=_ANSWERED),
-        )
-        .order_by("-calls", "group")
-    )
-    return [
-        GroupRow(
-            r["group"] or "—", r["calls"], r["answered"], r["missed"], r["average_talk"] or 0.0
-        )
-        for r in rows
+def _add(groups: dict[str, list[float]], key: str, figures: tuple) -> None:
+    group = groups.setdefault(key, [0, 0, 0, 0.0])
+    for i, value in enumerate(figures):
+        group[i] += value
+
+
+def _group_rows(groups: dict[str, list[float]]) -> list[GroupRow]:
+    rows = [
+        GroupRow(name, int(n), int(ok), int(lost), talk / ok if ok else 0.0)
+        for name, (n, ok, lost, talk) in groups.items()
     ]
-
-
-def _utc_hours(records, *, answered: bool = False) -> list[dict]:
-    """Counts per UTC hour, each with its local start time under "local".
-
-    Grouping by the UTC hour is native in every database (PostgreSQL's date_trunc; on SQLite the
-    first 13 characters of the stored UTC text), while grouping by a local hour needs a per-row
-    time-zone conversion that SQLite runs in Python. Any zone with whole-hour offsets maps each
-    UTC hour onto exactly one local hour, so converting the buckets afterwards is exact.
-    """
-    if connection.vendor == "sqlite":
-        hour = Substr(Cast("calldate", CharField()), 1, 13)
-    else:
-        hour = TruncHour("calldate", tzinfo=UTC)
-    counts = {"calls": Count("id")}
-    if answered:
-        counts |= {"answered": Count("id", filter=_ANSWERED), "missed": Count("id", filter=_MISSED)}
-    zone = timezone.get_current_timezone()
-    buckets = list(records.annotate(utc_hour=hour).values("utc_hour").annotate(**counts))
-    for bucket in buckets:
-        value = bucket.pop("utc_hour")
-        if isinstance(value, str):
-            value = datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
-        bucket["local"] = value.astimezone(zone)
-    return buckets
+    return sorted(rows, key=lambda row: (-row.calls, row.name))

@@ -14,8 +14,10 @@ from django.test import Client
 from django.urls import reverse
 
 from calls.caller_card import caller_card
+from calls.cdr_sync import store_records
 from calls.models import CallRecord
 from calls.stats import build_stats
+from calls.telsam import CdrRecord, Direction
 from customers.services import customer_create
 
 pytestmark = pytest.mark.django_db
@@ -36,21 +38,26 @@ def record(
     duration=60.0,
     queue="",
     day=DAY,
-    customer=None,
 ) -> CallRecord:
-    outside = {"in": src, "out": dst}.get(direction, "")
-    return CallRecord.objects.create(
-        pbx_id=str(next(_ids)),
-        calldate=datetime(day.year, day.month, day.day, hour, minute, tzinfo=IST),
-        direction=direction,
-        src=src,
-        dst=dst,
-        outside_number="+" + outside if outside else "",
-        duration=duration,
-        disposition=disposition,
-        queue=queue,
-        customer=customer,
+    """A finished call, stored the way the CDR sync stores one (customer link and roll-up too)."""
+    pbx_id = str(next(_ids))
+    store_records(
+        [
+            CdrRecord(
+                id=pbx_id,
+                calldate=datetime(day.year, day.month, day.day, hour, minute, tzinfo=IST),
+                direction=Direction(direction),
+                src=src,
+                dst=dst,
+                duration=duration,
+                disposition=disposition,
+                queue=queue,
+                record=True,
+                userfield="",
+            )
+        ]
     )
+    return CallRecord.objects.get(pbx_id=pbx_id)
 
 
 @pytest.fixture
@@ -164,14 +171,14 @@ def test_a_missed_caller_waits_for_a_callback_until_answered(alice):
     client = Client()
     client.force_login(alice)
     pending = client.get(reverse("calls:callbacks")).context["rows"]
-    assert [(r["outside_number"], r["missed"]) for r in pending] == [
+    assert [(r.number, r.missed) for r in pending] == [
         ("+905321234567", 1),
         ("+905441112233", 2),
     ]
     # Ayşe's number is called back (an answered outbound call): it leaves the list.
     record(11, 0, direction="out", src="110", dst="905441112233")
     pending = client.get(reverse("calls:callbacks")).context["rows"]
-    assert [r["outside_number"] for r in pending] == ["+905321234567"]
+    assert [r.number for r in pending] == ["+905321234567"]
     # The other is marked done by hand.
     client.post(reverse("calls:callback-done"), {"number": "+905321234567"})
     assert client.get(reverse("calls:callbacks")).context["rows"] == []
@@ -179,8 +186,9 @@ def test_a_missed_caller_waits_for_a_callback_until_answered(alice):
 
 def test_the_screen_pop_card_carries_the_callers_history(alice):
     ayse = customer_create(name="Ayşe", phones=["0532 123 45 67"])
-    record(9, 0, customer=ayse)
-    record(9, 30, disposition="NO ANSWER", customer=ayse)
+    record(9, 0)
+    record(9, 30, disposition="NO ANSWER")
+    assert CallRecord.objects.filter(customer=ayse).count() == 2  # linked as they were stored
     card = caller_card("905321234567")
     assert len(card["recent_calls"]) == 2
     assert "26.11 09:30" in card["recent_calls"][0]["text"]
@@ -189,7 +197,7 @@ def test_the_screen_pop_card_carries_the_callers_history(alice):
 
 def test_the_customer_admin_page_shows_their_calls(alice, sam):
     ayse = customer_create(name="Ayşe", phones=["0532 123 45 67"])
-    record(9, 0, customer=ayse)
+    record(9, 0)
     client = Client()
     client.force_login(sam)
     page = client.get(reverse("admin:customers_customer_change", args=[ayse.pk]))
@@ -203,15 +211,6 @@ def test_every_history_page_needs_a_login(client):
 
 
 def test_talk_time_and_today_counts_use_local_days(alice):
-    midnight = datetime(2026, 11, 26, 0, 30, tzinfo=IST)  # 21:30 UTC the day before
-    CallRecord.objects.create(
-        pbx_id="x",
-        calldate=midnight,
-        direction="in",
-        src="905321234567",
-        dst="110",
-        outside_number="+905321234567",
-        disposition="ANSWERED",
-    )
+    record(0, 30)  # 00:30 in Istanbul is 21:30 UTC the day before
     assert build_stats(DAY, DAY).totals.calls == 1
     assert build_stats(DAY - timedelta(days=1), DAY - timedelta(days=1)).totals.calls == 0
