@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from calls.history import refresh_callbacks
@@ -104,11 +104,34 @@ def _store_chunk(records: list[CdrRecord]) -> SyncSummary:
                     setattr(stored, name, getattr(fresh, name))
                 stored.customer_id = fresh.customer_id
                 changed.append(stored)
-        CallRecord.objects.bulk_create(new, batch_size=CHUNK)
+        _insert(new)
         CallRecord.objects.bulk_update(changed, [*_COMPARED_FIELDS, "customer"], batch_size=CHUNK)
         refresh_hours(touched_hours)
         refresh_callbacks({row.outside_number for row in incoming.values()})
     return SyncSummary(fetched=len(records), new=len(new), updated=len(changed))
+
+
+def _insert(rows: list[CallRecord]) -> None:
+    """Insert new records with one `executemany`.
+
+    `bulk_create` builds and compiles one large statement per batch, which is most of a sync's
+    time (benchmarks: docs/benchmarks.md); the values still go through each field's own
+    database preparation, so what is stored is what the ORM would store.
+    """
+    if not rows:
+        return
+    fields = [f for f in CallRecord._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (quoted names, no user input)
+        quote(CallRecord._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    params = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _to_model(record: CdrRecord) -> CallRecord:

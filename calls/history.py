@@ -130,7 +130,10 @@ def refresh_callbacks(numbers: Iterable[str]) -> None:
     numbers = set(numbers) - {""}
     if not numbers:
         return
-    calls = CallRecord.objects.filter(outside_number__in=numbers)
+    # Only the last week is ever listed, so only its calls matter (a backfill of old history
+    # costs nothing here). An answer before the week cannot hide a miss within it.
+    since = timezone.now() - timedelta(days=CALLBACK_DAYS + 1)
+    calls = CallRecord.objects.filter(outside_number__in=numbers, calldate__gte=since)
     last_answered = dict(
         calls.filter(disposition=ANSWERED)
         .values("outside_number")

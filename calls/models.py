@@ -120,16 +120,10 @@ class CallRecord(models.Model):
         verbose_name_plural = _("call records")
         permissions = [("view_stats", _("Can see call statistics"))]
         indexes = [
+            # A number's calls (history filter, screen-pop timeline, callbacks).
             models.Index(fields=["outside_number", "calldate"], name="callrecord_number_date"),
-            # "Answered since?" for callbacks: an index seek per missed call.
-            models.Index(
-                fields=["outside_number", "disposition", "calldate"],
-                name="callrecord_number_result",
-            ),
+            # A customer's calls (their admin page).
             models.Index(fields=["customer", "calldate"], name="callrecord_customer_date"),
-            models.Index(
-                fields=["direction", "disposition", "calldate"], name="callrecord_kind_date"
-            ),
         ]
 
     def __str__(self) -> str:

@@ -291,3 +291,30 @@ def test_the_panel_speaks_turkish_by_default_and_english_on_request(sim, page_fo
 
     expect(page.locator("#calls-title")).to_contain_text("Active calls")
     expect(row(page, channel).locator(".col-customer .unknown")).to_have_text("Unknown caller")
+
+
+def test_an_agent_with_two_tabs_gets_each_screen_pop_once(sim, page_for):
+    first = page_for(ALICE)
+    second = first.context.new_page()  # same browser profile, as a second tab
+    second.goto("/")
+    expect(status(second)).to_have_attribute("data-state", "live")
+
+    channel = sim.add_call(AYSE.pbx_number, "110", callinfo=RINGING)
+
+    expect(row(first, channel)).to_be_visible(timeout=ARRIVAL_MS)
+    expect(row(second, channel)).to_be_visible(timeout=ARRIVAL_MS)
+    cards = [pop(first, channel), pop(second, channel)]
+
+    def shown() -> int:
+        return sum(card.count() for card in cards)
+
+    # One of the two tabs shows the card (the other finds it claimed) ...
+    for _ in range(ARRIVAL_MS // 100):
+        if shown():
+            break
+        second.wait_for_timeout(100)
+    assert shown() == 1
+    # ... and over the next polls the other never adds its own.
+    for _ in range(int(3 * POLL_INTERVAL * 10)):
+        second.wait_for_timeout(100)
+        assert shown() == 1
