@@ -112,13 +112,17 @@ def _store_chunk(records: list[CdrRecord]) -> SyncSummary:
 
 
 def _insert(rows: list[CallRecord]) -> None:
-    """Insert new records with one `executemany`.
+    """Insert new records the fastest way each database offers (measured: docs/benchmarks.md).
 
-    `bulk_create` builds and compiles one large statement per batch, which is most of a sync's
-    time (benchmarks: docs/benchmarks.md); the values still go through each field's own
-    database preparation, so what is stored is what the ORM would store.
+    PostgreSQL: `bulk_create`, which Django sends as one INSERT … UNNEST. SQLite: one
+    `executemany`, as `bulk_create` spends most of a sync compiling its large statement; the
+    values still go through each field's own database preparation, so what is stored is what the
+    ORM would store.
     """
     if not rows:
+        return
+    if connection.vendor != "sqlite":
+        CallRecord.objects.bulk_create(rows, batch_size=CHUNK)
         return
     fields = [f for f in CallRecord._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
