@@ -78,14 +78,19 @@ def sync_window(start: datetime, end: datetime, client: TelsamClient | None = No
 
 
 def store_records(records: Iterable[CdrRecord]) -> SyncSummary:
-    """Upsert records on the PBX id in chunks; each chunk is one transaction."""
-    summary = SyncSummary()
+    """Upsert records on the PBX id in chunks (each one transaction), then bring the hourly
+    statistics and the callbacks of what changed up to date, once for the whole batch."""
+    summary, hours, numbers = SyncSummary(), set(), set()
     for chunk in _chunks(records, CHUNK):
-        summary.add(_store_chunk(chunk))
+        summary.add(_store_chunk(chunk, hours, numbers))
+    refresh_hours(hours)
+    for part in _chunks(numbers, CHUNK):  # bounded IN lists
+        refresh_callbacks(part)
     return summary
 
 
-def _store_chunk(records: list[CdrRecord]) -> SyncSummary:
+def _store_chunk(records: list[CdrRecord], hours: set, numbers: set) -> SyncSummary:
+    """Store one chunk; add the hours and numbers it touched to `hours` and `numbers`."""
     unique = {record.id: record for record in records}  # overlapping rows within one answer
     incoming = {pbx_id: _to_model(record) for pbx_id, record in unique.items()}
     links = customers_for_numbers({r.outside_number for r in incoming.values()} - {""})
@@ -106,8 +111,8 @@ def _store_chunk(records: list[CdrRecord]) -> SyncSummary:
                 changed.append(stored)
         _insert(new)
         CallRecord.objects.bulk_update(changed, [*_COMPARED_FIELDS, "customer"], batch_size=CHUNK)
-        refresh_hours(touched_hours)
-        refresh_callbacks({row.outside_number for row in incoming.values()})
+    hours |= touched_hours
+    numbers |= {row.outside_number for row in incoming.values()}
     return SyncSummary(fetched=len(records), new=len(new), updated=len(changed))
 
 
