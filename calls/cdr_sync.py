@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 RECENT_WINDOW = timedelta(minutes=15)
 LONGEST_CATCH_UP = timedelta(days=2)  # after a long outage, the rest is for `sync_cdr`
 LAST_SYNCED_KEY = "telsam:cdr:last-synced"
-CHUNK = 1000
+CHUNK = 5000
 _COMPARED_FIELDS = (
     "calldate",
     "direction",
