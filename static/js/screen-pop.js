@@ -18,6 +18,7 @@ export class ScreenPops {
     this.options = options;
     this.cards = new Map(); // channel → card element
     this.considered = new Set(); // channels this tab already decided on
+    this.releases = new Map(); // channel → releases this tab's claim on its pop
     forgetOldClaims();
   }
 
@@ -29,7 +30,7 @@ export class ScreenPops {
   async consider(call) {
     if (this.considered.has(call.channel) || !this.wants(call)) return;
     this.considered.add(call.channel);
-    if (!(await claim(call.channel))) return; // another tab of this agent shows it
+    if (!(await claim(call.channel, this.releases))) return; // another tab of this agent shows it
     const card = this.renderPlaceholder(call);
     try {
       const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
@@ -49,6 +50,9 @@ export class ScreenPops {
   /** The call is over: its card goes, and so does what this tab remembers of it. */
   callEnded(channel) {
     this.considered.delete(channel);
+    const release = this.releases.get(channel);
+    if (release) release();
+    this.releases.delete(channel);
     this.dismiss(channel);
   }
 
@@ -127,17 +131,28 @@ function historyBlock(caller) {
   return block;
 }
 
-/** Claim a call's pop for this tab; false when another tab already has it. */
-async function claim(channel) {
+/**
+ * Claim a call's pop for this tab; false when another tab of this browser already has it.
+ *
+ * With Web Locks (secure contexts: HTTPS or localhost) the tab that shows the card holds a lock
+ * named after the call until the call ends: the browser grants it to one tab only, at once.
+ * (localStorage alone is not enough: tabs see each other's writes only after a delay.) Without
+ * Web Locks (plain HTTP on a LAN address), a localStorage marker is the best effort.
+ */
+function claim(channel, releases) {
   const key = CLAIM_PREFIX + channel;
-  const attempt = () => {
-    if (localStorage.getItem(key)) return false;
+  if (!navigator.locks) {
+    if (localStorage.getItem(key)) return Promise.resolve(false);
     localStorage.setItem(key, String(Date.now()));
-    return true;
-  };
-  // The lock makes check-and-set atomic across tabs that receive the same diff together.
-  if (navigator.locks) return navigator.locks.request("telsam-pop-claims", attempt);
-  return attempt();
+    return Promise.resolve(true);
+  }
+  return new Promise((resolve) => {
+    navigator.locks.request(key, { ifAvailable: true }, (lock) => {
+      resolve(lock !== null);
+      // Held until the call ends (or the tab closes).
+      return lock ? new Promise((release) => releases.set(channel, release)) : undefined;
+    });
+  });
 }
 
 function forgetOldClaims() {
