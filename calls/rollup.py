@@ -11,10 +11,11 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, Max, Q, Sum, When
 from django.db.models.functions import Cast, Substr, TruncHour
 
+from calls.history import ANSWERED, MISSED
 from calls.models import CallHourStat, CallRecord
 
-ANSWERED = Q(disposition="ANSWERED")
-MISSED = Q(disposition__in=("NO ANSWER", "BUSY"))
+_ANSWERED = Q(disposition=ANSWERED)
+_MISSED = Q(disposition__in=MISSED)
 # The agent's side of a call: the callee of an inbound call, the caller of an outbound one.
 EXTENSION = Case(When(direction=CallRecord.Direction.OUT, then=F("src")), default=F("dst"))
 
@@ -52,10 +53,10 @@ def refresh_hours(hours: Iterable[datetime]) -> None:
         .values("bucket", "direction", "queue", "extension")
         .annotate(
             n=Count("id"),
-            n_answered=Count("id", filter=ANSWERED),
-            n_missed=Count("id", filter=MISSED),
-            talk=Sum("duration", filter=ANSWERED),
-            longest=Max("duration", filter=ANSWERED),
+            n_answered=Count("id", filter=_ANSWERED),
+            n_missed=Count("id", filter=_MISSED),
+            talk=Sum("duration", filter=_ANSWERED),
+            longest=Max("duration", filter=_ANSWERED),
         )
     )
     fresh = [

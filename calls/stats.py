@@ -45,10 +45,6 @@ class StatsReport:
     heatmap: list[list[int]] = field(default_factory=list)  # [day][hour] → calls
 
     @property
-    def busiest_hour_count(self) -> int:
-        return max((row.calls for row in self.per_hour), default=0)
-
-    @property
     def hours(self) -> range:
         return HOURS
 
