@@ -19,6 +19,9 @@ from calls.live import LiveCall
 
 SNAPSHOT_KEY = "telsam:live:snapshot"
 POLL_LOCK_KEY = "telsam:live:poll-lock"
+# Running totals per poll outcome ("ok", "pbx_error", "skipped"), for `/healthz`, `doctor` and
+# the soak report. Cumulative since Redis last started.
+POLL_COUNTERS_KEY = "telsam:live:poll-counters"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +72,13 @@ def save_state(state: LiveState) -> str:
     text = encode(snapshot_message(state.run, state.seq, state.at, state.calls.values(), state.pbx))
     redis_client().set(SNAPSHOT_KEY, text)
     return text
+
+
+def count_poll(status: str) -> None:
+    redis_client().hincrby(POLL_COUNTERS_KEY, status, 1)
+
+
+def poll_counters() -> dict[str, int]:
+    """Polls by outcome since Redis started, e.g. {"ok": 120, "pbx_error": 3}."""
+    raw = redis_client().hgetall(POLL_COUNTERS_KEY)
+    return {key.decode(): int(value) for key, value in raw.items()}

@@ -19,7 +19,14 @@ from redis.exceptions import LockError
 
 from calls import events
 from calls.live import CallsDiff, diff_calls
-from calls.live_state import POLL_LOCK_KEY, LiveState, load_state, redis_client, save_state
+from calls.live_state import (
+    POLL_LOCK_KEY,
+    LiveState,
+    count_poll,
+    load_state,
+    redis_client,
+    save_state,
+)
 from calls.telsam import PbxError, TelsamClient, client_from_settings
 from customers.matching import match_numbers
 from telsam_panel.redact import redact
@@ -59,9 +66,12 @@ def poll_active_calls(
     lock = redis_client().lock(POLL_LOCK_KEY, timeout=poll_time_limit() + 5, blocking=False)
     if not lock.acquire():
         logger.debug("Skipped a poll: the previous one is still running")
+        count_poll(PollStatus.SKIPPED)
         return PollResult(PollStatus.SKIPPED)
     try:
-        return _poll(client or client_from_settings(), now or timezone.now())
+        result = _poll(client or client_from_settings(), now or timezone.now())
+        count_poll(result.status)
+        return result
     finally:
         try:
             lock.release()

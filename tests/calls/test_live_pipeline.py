@@ -17,7 +17,7 @@ from django.conf import settings
 from django.test import Client
 
 from calls.consumers import CLOSE_UNAUTHENTICATED
-from calls.live_state import SNAPSHOT_KEY
+from calls.live_state import SNAPSHOT_KEY, poll_counters
 from calls.tasks import poll_active_calls_task
 from customers.services import customer_create
 from telsam_panel.asgi import application
@@ -227,6 +227,7 @@ async def test_a_pbx_fault_keeps_the_calls_says_why_and_recovers(
     await panel.disconnect()
     assert "PBX poll failed: " in caplog.text  # said once, in words
     assert PBX_PASSWORD not in caplog.text
+    assert await sync_to_async(poll_counters)() == {"ok": 2, "pbx_error": 1}
 
 
 @pytest.mark.slow
