@@ -7,7 +7,7 @@ each consumer only forwards it, so a thousand sockets cost one `json.dumps`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -43,10 +43,29 @@ class CallPayload(TypedDict):
     customer: CustomerPayload | None
 
 
+# Why the PBX is not usable (`pbx.reason`): the `PbxReason` codes of `calls.telsam`, and
+# "waiting" before the first poll. Browsers translate the code; `error` is the technical detail.
+PbxReasonCode = Literal[
+    "unreachable", "timeout", "http_error", "bad_response", "rejected", "not_configured", "waiting"
+]
+
+
 class PbxPayload(TypedDict):
     ok: bool
     last_ok_at: str | None
     error: str | None
+    reason: PbxReasonCode | None
+
+
+def pbx_payload(pbx: Mapping[str, Any]) -> PbxPayload:
+    """The `Pbx` object with every key present, whoever built it (an older stored snapshot has no
+    `reason`)."""
+    return {
+        "ok": bool(pbx.get("ok")),
+        "last_ok_at": pbx.get("last_ok_at"),
+        "error": pbx.get("error"),
+        "reason": pbx.get("reason"),
+    }
 
 
 class SnapshotMessage(TypedDict):
@@ -70,7 +89,7 @@ class DiffMessage(TypedDict):
 
 
 def snapshot_message(
-    run: str, seq: int, at: str | None, calls: Iterable[LiveCall], pbx: PbxPayload
+    run: str, seq: int, at: str | None, calls: Iterable[LiveCall], pbx: Mapping[str, Any]
 ) -> SnapshotMessage:
     return {
         "type": "snapshot",
@@ -78,7 +97,7 @@ def snapshot_message(
         "seq": seq,
         "at": at,
         "calls": [call.to_payload() for call in calls],  # type: ignore[misc]
-        "pbx": pbx,
+        "pbx": pbx_payload(pbx),
     }
 
 
@@ -89,7 +108,7 @@ def diff_message(
     added: Iterable[LiveCall],
     changed: Iterable[LiveCall],
     removed: Iterable[str],
-    pbx: PbxPayload,
+    pbx: Mapping[str, Any],
 ) -> DiffMessage:
     return {
         "type": "diff",
@@ -99,7 +118,7 @@ def diff_message(
         "added": [call.to_payload() for call in added],  # type: ignore[misc]
         "changed": [call.to_payload() for call in changed],  # type: ignore[misc]
         "removed": list(removed),
-        "pbx": pbx,
+        "pbx": pbx_payload(pbx),
     }
 
 

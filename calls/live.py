@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from calls.telsam import ActiveCall, Direction
+from calls.telsam import MAX_ELAPSED_SECONDS, ActiveCall, Direction
 from customers.phones import display_number, from_pbx, is_extension
 
 _QUEUE = re.compile(r"Kuyruk\s*\(\s*(\d+)\s*\)", re.IGNORECASE)
@@ -155,6 +155,12 @@ def direction_of(src: str, dst: str) -> Direction:
     return Direction.INTERNAL
 
 
+def _bounded_elapsed(elapsed: int | None) -> int:
+    # The client already refuses absurd durations; an ActiveCall built elsewhere must not be able
+    # to push the start time out of the calendar (OverflowError) or into the future either.
+    return min(max(elapsed or 0, 0), MAX_ELAPSED_SECONDS)
+
+
 def to_live_call(call: ActiveCall, now: datetime) -> LiveCall:
     """A call seen for the first time: its start is now minus the elapsed time the PBX reports."""
     return LiveCall(
@@ -165,7 +171,7 @@ def to_live_call(call: ActiveCall, now: datetime) -> LiveCall:
         callinfo=call.callinfo,
         queue=queue_of(call.calltype),
         direction=direction_of(call.src, call.dst),
-        started_at=now - timedelta(seconds=call.elapsed or 0),
+        started_at=now - timedelta(seconds=_bounded_elapsed(call.elapsed)),
         src_display=display_number(call.src),
         dst_display=display_number(call.dst),
     )

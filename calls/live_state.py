@@ -31,7 +31,7 @@ class LiveState:
     at: str | None = None  # when the poll that made this state ran (ISO 8601)
     calls: dict[str, LiveCall] = field(default_factory=dict)
     pbx: PbxPayload = field(
-        default_factory=lambda: {"ok": False, "last_ok_at": None, "error": None}
+        default_factory=lambda: {"ok": False, "last_ok_at": None, "error": None, "reason": None}
     )
 
     @classmethod

@@ -2,8 +2,9 @@
 
 This is the service behind the Celery beat task. Exactly one poll runs at a time across all workers
 (a Redis lock with a TTL, so a killed worker cannot wedge it), and a PBX failure never loses the
-last good calls: they are kept, `pbx.ok` turns false with a readable reason, and the next good poll
-recovers by itself.
+last good calls: they are kept, `pbx.ok` turns false with a reason code (`pbx.reason`, which
+browsers translate) and the technical detail (`pbx.error`), and the next good poll recovers by
+itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from calls import events
+from calls.events import PbxPayload
 from calls.live import CallsDiff, diff_calls
 from calls.live_state import (
     POLL_LOCK_KEY,
@@ -87,7 +89,12 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         error = redact(str(exc))
         if previous.pbx["ok"] or previous.pbx["error"] != error:
             logger.warning("PBX poll failed: %s", error)
-        pbx = {"ok": False, "last_ok_at": previous.pbx["last_ok_at"], "error": error}
+        pbx: PbxPayload = {
+            "ok": False,
+            "last_ok_at": previous.pbx["last_ok_at"],
+            "error": error,
+            "reason": exc.reason.value,
+        }
         diff = CallsDiff(calls=previous.calls)
         status = PollStatus.PBX_ERROR
     else:
@@ -99,7 +106,7 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         numbers = diff.numbers_to_match(all_unknown=previous.seq % _REMATCH_EVERY_POLLS == 0)
         if numbers:
             diff = diff.with_customers(match_numbers(numbers))
-        pbx = {"ok": True, "last_ok_at": now.isoformat(), "error": None}
+        pbx = {"ok": True, "last_ok_at": now.isoformat(), "error": None, "reason": None}
         status = PollStatus.OK
 
     state = LiveState(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
+import urllib3
 
 from telsam_panel.redact import redact
 
@@ -32,22 +34,49 @@ CDR_PARAM_FORMAT = "%d%m%Y%H%M"
 _ERROR_TEXT_LIMIT = 200
 # Thousands of calls are a few hundred kB; anything near this is not an activecalls answer.
 MAX_RESPONSE_BYTES = 20_000_000
+# Bounds on what one field may bring in, so a broken PBX cannot flood pages, Redis or the database.
+# Identities (a channel, a CDR id) cannot be shortened without breaking hang-up or de-duplication:
+# a row with a longer one is refused. Free text is cut. The limits match the database columns.
+MAX_CHANNEL_CHARS = 200
+MAX_CDR_ID_CHARS = 64
+MAX_TEXT_CHARS = 200
+MAX_USERFIELD_CHARS = 2000
+# A call lasting longer than this is a garbled duration (and would overflow date arithmetic).
+MAX_ELAPSED_SECONDS = 31 * 24 * 3600
 
 
 # --- errors -------------------------------------------------------------------------------------
+
+
+class PbxReason(enum.StrEnum):
+    """Why the PBX could not be used, as a stable code (sent to browsers as `pbx.reason`, which
+    show a translated sentence per code; the error's text is the technical detail)."""
+
+    UNREACHABLE = "unreachable"  # refused, unknown host, no route, TLS, connection dropped
+    TIMEOUT = "timeout"  # no complete answer within TELSAM_API_TIMEOUT
+    HTTP_ERROR = "http_error"  # an HTTP 4xx/5xx status
+    BAD_RESPONSE = "bad_response"  # HTML, invalid JSON, wrong shape, no usable rows, too large
+    REJECTED = "rejected"  # `success: false` (credentials, action, domain, …)
+    NOT_CONFIGURED = "not_configured"  # TELSAM_API_URL missing or not http(s)
 
 
 class PbxError(Exception):
     """Base of every failure talking to the PBX. `str()` is safe to show to admins."""
 
     transient = False
+    default_reason = PbxReason.BAD_RESPONSE
     raw: str = ""  # the PBX's answer, when it gave one we could not use
+
+    def __init__(self, message: str, *, reason: PbxReason | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or self.default_reason
 
 
 class PbxUnavailable(PbxError):
     """The PBX could not be reached or failed on its side (timeout, refused, 5xx): retry later."""
 
     transient = True
+    default_reason = PbxReason.UNREACHABLE
 
 
 class PbxBadResponse(PbxError):
@@ -56,6 +85,8 @@ class PbxBadResponse(PbxError):
 
 class PbxRejected(PbxBadResponse):
     """The PBX answered `success: false` (bad credentials, unknown action, …)."""
+
+    default_reason = PbxReason.REJECTED
 
 
 # --- typed results ------------------------------------------------------------------------------
@@ -126,19 +157,37 @@ class HangupResult:
 
 
 # --- field parsers (pure) -----------------------------------------------------------------------
+# Each raises ValueError (only) for a value it cannot use; the callers turn that into a skipped row.
+
+_DIGITS = re.compile(r"[0-9]+")
+# C0/C1 control characters (NUL breaks PostgreSQL text, others garble pages and logs) and lone
+# surrogates, which JSON's \ud800 escapes produce and which no UTF-8 encoder (Redis) accepts.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Text safe to store and show: control characters become spaces, lone surrogates U+FFFD,
+    surrounding space is stripped and anything beyond `limit` characters is cut with `…`."""
+    text = _SURROGATE.sub("\ufffd", _UNPRINTABLE.sub(" ", text)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_elapsed(value: Any) -> int:
     """`HH:MM:SS` (hours may exceed 24), `MM:SS` or plain seconds → whole seconds."""
-    text = str(value).strip()
+    text = str(value).strip() if isinstance(value, str | int) else ""
     parts = text.split(":")
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"not a duration: {text[:30]!r}")
+    if not 1 <= len(parts) <= 3 or not all(_DIGITS.fullmatch(p) for p in parts):
+        raise ValueError(f"not a duration: {clean_text(text, 30)!r}")
+    if any(len(p) > 10 for p in parts):
+        raise ValueError(f"duration out of range: {clean_text(text, 30)!r}")
     seconds = 0
     for part in parts:
         seconds = seconds * 60 + int(part)
     if len(parts) > 1 and any(int(p) >= 60 for p in parts[1:]):
         raise ValueError(f"minutes/seconds out of range: {text[:30]!r}")
+    if seconds > MAX_ELAPSED_SECONDS:
+        raise ValueError(f"duration out of range: {text[:30]!r}")
     return seconds
 
 
@@ -147,25 +196,30 @@ def parse_cdr_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        text = str(value).strip().replace(",", ".")
-        if not re.fullmatch(r"\d+(\.\d*)?", text):
-            raise ValueError(f"not a duration: {str(value)[:30]!r}")
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer too large for a float
+            raise ValueError("duration out of range") from None
+    elif isinstance(value, str):
+        text = value.strip().replace(",", ".")
+        if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]*)?", text):
+            raise ValueError(f"not a duration: {clean_text(value, 30)!r}")
         seconds = float(text)
-    if seconds < 0:
-        raise ValueError(f"negative duration: {value!r}")
+    else:
+        raise ValueError(f"not a duration: {type(value).__name__}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"duration out of range: {seconds!r}")
     return seconds
 
 
-_CALLDATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})\s*(\d{2}):(\d{2}):(\d{2})")
+_CALLDATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})\s*([0-9]{2}):([0-9]{2}):([0-9]{2})")
 
 
 def parse_calldate(value: Any) -> datetime:
     """`dd.MM.yyyy HH:mm:ss` in Istanbul time (also without the space) → aware datetime."""
-    match = _CALLDATE.fullmatch(str(value).strip())
+    match = _CALLDATE.fullmatch(value.strip()) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"not a call date: {str(value)[:30]!r}")
+        raise ValueError(f"not a call date: {clean_text(str(value), 30)!r}")
     day, month, year, hour, minute, second = (int(g) for g in match.groups())
     return datetime(year, month, day, hour, minute, second, tzinfo=PBX_TIMEZONE)
 
@@ -178,11 +232,27 @@ def format_cdr_param(moment: datetime) -> str:
 
 
 def parse_direction(value: Any) -> Direction:
-    return _DIRECTIONS.get(str(value).strip().lower(), Direction.UNKNOWN)
+    return _DIRECTIONS.get(_text(value).lower(), Direction.UNKNOWN)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+def _text(value: Any, limit: int = MAX_TEXT_CHARS) -> str:
+    """A scalar as clean text; numbers are accepted (`"src": 905321234567`), anything else
+    (null, booleans, lists, objects) reads as empty."""
+    if isinstance(value, str):
+        return clean_text(value, limit)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return clean_text(str(value), limit)
+    return ""
+
+
+def _identity(value: Any, name: str, limit: int) -> str:
+    """An indispensable identity (channel, CDR id): present, and never shortened."""
+    text = _text(value, limit=limit + 1)
+    if not text:
+        raise ValueError(f"row has no {name}")
+    if len(text) > limit:
+        raise ValueError(f"{name} is longer than {limit} characters")
+    return text
 
 
 def _flag(value: Any) -> bool:
@@ -193,9 +263,7 @@ def _flag(value: Any) -> bool:
 
 def parse_active_call(row: Mapping[str, Any]) -> ActiveCall:
     """One `activecalls` row; only `channel` is indispensable."""
-    channel = _text(row.get("channel"))
-    if not channel:
-        raise ValueError("row has no channel")
+    channel = _identity(row.get("channel"), "channel", MAX_CHANNEL_CHARS)
     try:
         elapsed: int | None = parse_elapsed(row.get("duration", ""))
     except ValueError:
@@ -212,9 +280,7 @@ def parse_active_call(row: Mapping[str, Any]) -> ActiveCall:
 
 def parse_cdr_record(row: Mapping[str, Any]) -> CdrRecord:
     """One `cdr` row; `id` and `calldate` are indispensable."""
-    record_id = _text(row.get("id"))
-    if not record_id:
-        raise ValueError("row has no id")
+    record_id = _identity(row.get("id"), "id", MAX_CDR_ID_CHARS)
     return CdrRecord(
         id=record_id,
         calldate=parse_calldate(row.get("calldate", "")),
@@ -225,19 +291,36 @@ def parse_cdr_record(row: Mapping[str, Any]) -> CdrRecord:
         disposition=_text(row.get("disposition")).upper(),
         queue=_text(row.get("queue")),
         record=_flag(row.get("record")),
-        userfield=_text(row.get("userfield")),
+        userfield=_text(row.get("userfield"), MAX_USERFIELD_CHARS),
     )
 
 
-# --- envelope -----------------------------------------------------------------------------------
+# --- whole answers (pure: text in, typed result or PbxError out) ---------------------------------
 
 
-def unwrap(body: str) -> list[Any]:
+def decode_body(raw: bytes, charset: str | None = None) -> str:
+    """The answer's bytes as text. The PBX sends UTF-8, often without saying so (requests then
+    guesses ISO-8859-1) and sometimes naming a charset nobody knows; bytes that are not valid in
+    the encoding become U+FFFD rather than an error."""
+    if not charset or charset.lower() in ("iso-8859-1", "latin-1", "latin1"):
+        charset = "utf-8"
+    try:
+        return raw.decode(charset, errors="replace")
+    except (LookupError, ValueError, TypeError):  # unknown, not a text codec, or malformed name
+        return raw.decode("utf-8", errors="replace")
+
+
+def _as_text(body: str | bytes) -> str:
+    return decode_body(body) if isinstance(body, bytes) else body
+
+
+def unwrap(body: str | bytes) -> list[Any]:
     """Check the `[{"success": true, "count": N, "data": [...]}]` envelope and return `data`.
 
     The bare object is accepted too. `count` is advisory (the rows are what counts) and a missing or
     null `data` is an empty list.
     """
+    body = _as_text(body)
     stripped = body.lstrip()
     if stripped[:1] == "<":
         raise PbxBadResponse(
@@ -245,7 +328,7 @@ def unwrap(body: str) -> list[Any]:
         )
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         if not stripped:
             raise PbxBadResponse("PBX answered with an empty body") from None
         raise PbxBadResponse("PBX answered with invalid JSON (truncated or garbled)") from None
@@ -257,6 +340,8 @@ def unwrap(body: str) -> list[Any]:
         payload = payload[0]
     if not isinstance(payload, dict):
         raise PbxBadResponse("PBX answer has an unexpected shape (expected a JSON object)")
+    if "success" not in payload:
+        raise PbxBadResponse("PBX answer has an unexpected shape (no success field)")
     if not _flag(payload.get("success")):
         raise PbxRejected(f"PBX refused the request: {_pbx_message(payload)}")
     data = payload.get("data")
@@ -269,6 +354,50 @@ def unwrap(body: str) -> list[Any]:
     return data
 
 
+def parse_active_calls(body: str | bytes) -> list[ActiveCall]:
+    """An `activecalls` answer → its calls. Unusable rows are skipped and logged; an answer with
+    rows of which none is usable is a `PbxBadResponse`, not "no calls": it says nothing about the
+    calls, and taking it for an empty PBX would clear every panel."""
+    rows = unwrap(body)
+    calls, problems = [], []
+    for index, row in enumerate(rows):
+        try:
+            calls.append(parse_active_call(row if isinstance(row, Mapping) else {}))
+        except ValueError as exc:
+            problems.append(str(exc))
+            logger.warning("Skipped active-call row %d from the PBX: %s", index, exc)
+    if rows and not calls:
+        raise PbxBadResponse(
+            f"PBX answer has no usable call rows ({len(rows)} rows; first: {problems[0]})"
+        )
+    return calls
+
+
+def parse_hangup(body: str | bytes) -> HangupResult:
+    """A `hangupcall` answer (undocumented: judged like every other one) → its raw text."""
+    body = _as_text(body)
+    try:
+        unwrap(body)
+    except PbxBadResponse as exc:
+        exc.raw = body[:2000]  # for the audit trail
+        raise
+    return HangupResult(raw=body[:2000])
+
+
+def parse_cdr(body: str | bytes) -> CdrBatch:
+    """A `cdr` answer → its records, and the rows that could not be read (with why)."""
+    records, rejected = [], []
+    for index, row in enumerate(unwrap(body)):
+        mapping = row if isinstance(row, Mapping) else {}
+        try:
+            records.append(parse_cdr_record(mapping))
+        except ValueError as exc:
+            row_id = _text(mapping.get("id"), MAX_CDR_ID_CHARS) or f"#{index}"
+            rejected.append(RejectedRow(row_id=row_id, reason=str(exc)))
+            logger.warning("Skipped CDR row %s from the PBX: %s", row_id, exc)
+    return CdrBatch(records=tuple(records), rejected=tuple(rejected))
+
+
 def _pbx_message(payload: Mapping[str, Any]) -> str:
     for key in ("message", "msg", "error", "data"):
         value = payload.get(key)
@@ -278,8 +407,7 @@ def _pbx_message(payload: Mapping[str, Any]) -> str:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _ERROR_TEXT_LIMIT else text[: _ERROR_TEXT_LIMIT - 1] + "…"
+    return clean_text(" ".join(text.split()), _ERROR_TEXT_LIMIT)
 
 
 # --- client -------------------------------------------------------------------------------------
@@ -313,24 +441,12 @@ class TelsamClient:
         return f"<TelsamClient {self._where} user={self.username!r}>"
 
     def active_calls(self) -> list[ActiveCall]:
-        """All calls in progress. Unusable rows are skipped and logged, never fatal."""
-        calls = []
-        for index, row in enumerate(self._get("activecalls")):
-            try:
-                calls.append(parse_active_call(row if isinstance(row, Mapping) else {}))
-            except ValueError as exc:
-                logger.warning("Skipped active-call row %d from the PBX: %s", index, exc)
-        return calls
+        """All calls in progress (see `parse_active_calls`)."""
+        return parse_active_calls(self._request("activecalls"))
 
     def hangup(self, channel: str) -> HangupResult:
         """Ask the PBX to end the call on `channel` (sent URL-encoded)."""
-        body = self._request("hangupcall", {"channel": channel})
-        try:
-            unwrap(body)  # the answer is undocumented: judge it like every other one
-        except PbxBadResponse as exc:
-            exc.raw = body[:2000]  # for the audit trail; already free of the password
-            raise
-        return HangupResult(raw=body[:2000])
+        return parse_hangup(self._request("hangupcall", {"channel": channel}))
 
     def cdr(self, start: datetime, end: datetime, number: str = "") -> CdrBatch:
         """Call detail records between two aware datetimes (minute precision, Istanbul time)."""
@@ -340,16 +456,7 @@ class TelsamClient:
             "number": number,
             "uf": "yes",
         }
-        records, rejected = [], []
-        for index, row in enumerate(self._get("cdr", params)):
-            mapping = row if isinstance(row, Mapping) else {}
-            try:
-                records.append(parse_cdr_record(mapping))
-            except (ValueError, TypeError) as exc:
-                row_id = _text(mapping.get("id")) or f"#{index}"
-                rejected.append(RejectedRow(row_id=row_id, reason=str(exc)))
-                logger.warning("Skipped CDR row %s from the PBX: %s", row_id, exc)
-        return CdrBatch(records=tuple(records), rejected=tuple(rejected))
+        return parse_cdr(self._request("cdr", params))
 
     # -- plumbing --
 
@@ -357,12 +464,12 @@ class TelsamClient:
     def _secrets(self) -> tuple[str, ...]:
         return (self._password,)
 
-    def _get(self, action: str, params: Mapping[str, str] | None = None) -> list[Any]:
-        return unwrap(self._request(action, params))
-
     def _request(self, action: str, params: Mapping[str, str] | None = None) -> str:
         if urlsplit(self.base_url).scheme not in ("http", "https"):
-            raise PbxBadResponse("The PBX URL (TELSAM_API_URL) is not set or not an http(s) URL")
+            raise PbxBadResponse(
+                "The PBX URL (TELSAM_API_URL) is not set or not an http(s) URL",
+                reason=PbxReason.NOT_CONFIGURED,
+            )
         query = {"username": self.username, "password": self._password, "action": action}
         query.update(params or {})
         # requests' read timeout applies per socket read: a PBX trickling its answer would never
@@ -388,38 +495,65 @@ class TelsamClient:
                 else PbxUnavailable(_describe_connection_error(exc, self._where))
             )
         except requests.RequestException as exc:
+            # InvalidURL and friends: a malformed TELSAM_API_URL; the rest (too many redirects,
+            # an answer cut off mid-body) is an answer we cannot use.
+            bad_url = isinstance(
+                exc, requests.exceptions.InvalidURL | requests.exceptions.URLRequired
+            )
             failure = PbxBadResponse(
-                f"Request to the PBX at {self._where} failed ({type(exc).__name__})"
+                f"Request to the PBX at {self._where} failed ({type(exc).__name__})",
+                reason=PbxReason.NOT_CONFIGURED if bad_url else PbxReason.BAD_RESPONSE,
             )
         except PbxError as exc:
             failure = exc
         if failure is not None:
             raise failure
         if status >= 500:
-            raise PbxUnavailable(f"PBX at {self._where} answered HTTP {status}")
+            raise PbxUnavailable(
+                f"PBX at {self._where} answered HTTP {status}", reason=PbxReason.HTTP_ERROR
+            )
         if status >= 400:
             raise PbxBadResponse(
-                f"PBX at {self._where} answered HTTP {status} (check TELSAM_API_URL)"
+                f"PBX at {self._where} answered HTTP {status} (check TELSAM_API_URL)",
+                reason=PbxReason.HTTP_ERROR,
             )
-        if not encoding or encoding.lower() == "iso-8859-1":
-            encoding = "utf-8"  # the PBX sends UTF-8 JSON, often without a charset
-        return redact(body.decode(encoding, errors="replace"), self._secrets)
+        return redact(decode_body(body, encoding), self._secrets)
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        # One socket read at a time (`read1`): urllib3's `read(n)`, under `iter_content`, waits for
+        # n bytes, so a PBX trickling a small answer would hold us to its end, deadline or not.
+        raw = response.raw
+        read = getattr(raw, "read1", raw.read)  # read1: urllib3 2.3+
         chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=65536):
+        while True:
+            failure: PbxError | None = None
+            try:
+                chunk = read(65536, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError:
+                failure = self._too_slow()
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                # Connection reset or closed mid-answer; built outside so nothing is chained.
+                failure = PbxUnavailable(
+                    f"PBX at {self._where} broke off its answer ({type(exc).__name__})"
+                )
+            if failure is not None:
+                raise failure
+            if not chunk:
+                return b"".join(chunks)
             size += len(chunk)
             if size > MAX_RESPONSE_BYTES:
                 raise PbxBadResponse(
-                    f"PBX answer is larger than {MAX_RESPONSE_BYTES // 1_000_000} MB; refused"
+                    f"PBX answer is larger than {MAX_RESPONSE_BYTES:,} bytes; refused"
                 )
             if time.monotonic() > deadline:
                 raise self._too_slow()
             chunks.append(chunk)
-        return b"".join(chunks)
 
     def _too_slow(self) -> PbxUnavailable:
-        return PbxUnavailable(f"PBX at {self._where} did not answer within {self.timeout[1]:g} s")
+        return PbxUnavailable(
+            f"PBX at {self._where} did not answer within {self.timeout[1]:g} s",
+            reason=PbxReason.TIMEOUT,
+        )
 
 
 def _describe_connection_error(exc: requests.ConnectionError, where: str) -> str:
@@ -432,6 +566,8 @@ def _describe_connection_error(exc: requests.ConnectionError, where: str) -> str
         ("name or service not known", "host name not found"),
         ("nodename nor servname", "host name not found"),
         ("temporary failure in name resolution", "host name not found"),
+        ("no address associated", "host name not found"),
+        ("failed to resolve", "host name not found"),
         ("no route to host", "no route to host"),
         ("ssl", "TLS error"),
     ):

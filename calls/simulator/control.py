@@ -7,6 +7,7 @@ ValueError).
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,11 +56,29 @@ class SimulatorControl:
             body["disposition"] = disposition
         self._call("POST", "calls/end", body)
 
+    def add_calls(self, count: int, **fields: Any) -> list[str]:
+        """Start `count` calls at once (as `PbxSimulator.add_calls`); returns their channels."""
+        return [
+            str(c) for c in self._call("POST", "calls/many", {"count": count, **fields})["channels"]
+        ]
+
     def set_fault(
-        self, kind: str | None, *, latency: float = 0.0, count: int | None = None
+        self,
+        kind: str | None,
+        *,
+        latency: float = 0.0,
+        count: int | None = None,
+        body: bytes | str | None = None,
+        **options: Any,
     ) -> None:
-        """Make the next API requests fail as `kind`; None clears."""
-        self._call("POST", "fault", {"kind": kind, "latency": latency, "count": count})
+        """Make the next API requests fail as `kind` (same options as `PbxSimulator.set_fault`);
+        None clears."""
+        request: dict[str, Any] = {"kind": kind, "latency": latency, "count": count, **options}
+        if isinstance(body, bytes):
+            request["body_base64"] = base64.b64encode(body).decode("ascii")
+        elif body is not None:
+            request["body"] = body
+        self._call("POST", "fault", request)
 
     def request_log(self) -> list[RequestLogEntry]:
         """The API requests the simulator received (password masked)."""

@@ -28,6 +28,8 @@ however often (or rarely) the simulator is polled.
 
 from __future__ import annotations
 
+import codecs
+import json
 import random
 import re
 import threading
@@ -71,8 +73,20 @@ MESSAGE_UNKNOWN_CHANNEL = "Kanal bulunamadı"
 MESSAGE_BAD_DATE = "Tarih hatalı: date1 ve date2 ddMMyyyyHHmm biçiminde olmalı"
 
 FAULT_KINDS = frozenset(
-    {"latency", "http_500", "html", "truncated", "success_false", "hang", "trickle"}
+    {
+        "latency",
+        "http_500",
+        "html",
+        "truncated",
+        "success_false",
+        "hang",
+        "trickle",
+        "raw",  # any status code, content type and body bytes
+        "reshape",  # the real answer with its envelope and rows patched
+    }
 )
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+MAX_REPEAT = 1000
 
 DEFAULT_EXTENSIONS = tuple(str(n) for n in range(101, 113))
 DEFAULT_QUEUES = ("630", "631")
@@ -179,11 +193,69 @@ class RequestLogEntry:
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """The failure the next API requests get. `remaining` None means until cleared."""
+    """The failure the next API requests get. `remaining` None means until cleared.
+
+    `raw` serves `status`, `content_type` and `body` as they are. `reshape` serves the real answer
+    after merge-patching (RFC 7396: a null deletes the key) every row of `data` with `row`, then
+    listing each row `repeat` times, then merge-patching the envelope object with `envelope`, and
+    encodes the JSON text in `encoding`.
+    """
 
     kind: str
     latency: float = 0.0
     remaining: int | None = None
+    status: int = 200
+    content_type: str = JSON_CONTENT_TYPE
+    body: bytes = b""
+    envelope: Mapping[str, Any] | None = None
+    row: Mapping[str, Any] | None = None
+    repeat: int = 1
+    encoding: str = "utf-8"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary (the control API's `state`); a raw body is given by its size."""
+        summary: dict[str, Any] = {
+            "kind": self.kind,
+            "latency": self.latency,
+            "remaining": self.remaining,
+        }
+        if self.kind == "raw":
+            summary.update(
+                status=self.status, content_type=self.content_type, body_size=len(self.body)
+            )
+        elif self.kind == "reshape":
+            summary.update(
+                envelope=self.envelope, row=self.row, repeat=self.repeat, encoding=self.encoding
+            )
+        return summary
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch: objects merge key by key, null deletes, anything else replaces."""
+    if not isinstance(patch, Mapping):
+        return patch
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def reshape_payload(payload: list[dict[str, Any]], fault: Fault) -> bytes:
+    """The `reshape` fault's answer: `payload` (the wrapped answer) patched as `fault` says."""
+    envelope = dict(payload[0])
+    rows = envelope.get("data")
+    if isinstance(rows, list):
+        if fault.row:
+            rows = [merge_patch(row, fault.row) for row in rows]
+        envelope["data"] = [row for row in rows for _ in range(fault.repeat)]
+    if fault.envelope:
+        envelope = merge_patch(envelope, fault.envelope)
+    text = json.dumps([envelope], ensure_ascii=False)
+    # A PBX whose strings are not UTF-8 (e.g. Windows-1254 Turkish); unencodable characters → "?".
+    return text.encode(fault.encoding, errors="replace")
 
 
 @dataclass(slots=True)
@@ -387,6 +459,26 @@ class PbxSimulator:
             self._calls[channel] = call
             return channel
 
+    def add_calls(self, count: int, *, callinfo: str = CALLINFO_TALKING) -> list[str]:
+        """Start `count` inbound calls at once (a very busy PBX) and return their channels.
+
+        Callers are random numbers, each calling one of the extensions, already some way into the
+        call; drawn from the name generator, so the traffic stream is not disturbed.
+        """
+        if not isinstance(count, int) or count < 1:
+            raise ValueError("count must be a positive whole number")
+        channels = []
+        for index in range(count):
+            channels.append(
+                self.add_call(
+                    random_number(self._names),
+                    self.extensions[index % len(self.extensions)],
+                    callinfo=callinfo,
+                    elapsed=self._names.randrange(0, 600),
+                )
+            )
+        return channels
+
     def update_call(
         self,
         channel: str,
@@ -512,21 +604,32 @@ class PbxSimulator:
             return {
                 "active_calls": self.active_calls(),
                 "cdr_count": self.cdr_count(),
-                "fault": None
-                if fault is None
-                else {"kind": fault.kind, "latency": fault.latency, "remaining": fault.remaining},
+                "fault": None if fault is None else fault.to_json(),
                 "traffic": self.traffic,
             }
 
     # --- faults -------------------------------------------------------------------------------
 
     def set_fault(
-        self, kind: str | None, *, latency: float = 0.0, count: int | None = None
+        self,
+        kind: str | None,
+        *,
+        latency: float = 0.0,
+        count: int | None = None,
+        status: int = 200,
+        content_type: str = JSON_CONTENT_TYPE,
+        body: bytes | str = b"",
+        envelope: Mapping[str, Any] | None = None,
+        row: Mapping[str, Any] | None = None,
+        repeat: int = 1,
+        encoding: str = "utf-8",
     ) -> None:
         """Make the next API requests fail as `kind` (see `FAULT_KINDS`); None clears.
 
         `latency` delays the answer (for `hang`, the dropped connection; other kinds may use it
         too); `count` limits the fault to the next N API requests, after which it clears itself.
+        `status`, `content_type` and `body` (bytes, or text sent as UTF-8) are what `raw` serves;
+        `envelope`, `row`, `repeat` and `encoding` shape what `reshape` serves (see `Fault`).
         """
         if kind is not None and kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {sorted(FAULT_KINDS)} or None")
@@ -534,8 +637,37 @@ class PbxSimulator:
             raise ValueError("latency cannot be negative")
         if count is not None and count < 1:
             raise ValueError("count must be at least 1 (or None for until cleared)")
+        if not isinstance(status, int) or not 100 <= status <= 599:
+            raise ValueError("status must be an HTTP status code (100-599)")
+        if not isinstance(content_type, str) or "\r" in content_type or "\n" in content_type:
+            raise ValueError("content_type must be one header line")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if not isinstance(body, bytes):
+            raise ValueError("body must be bytes or text")
+        for name, patch in (("envelope", envelope), ("row", row)):
+            if patch is not None and not isinstance(patch, Mapping):
+                raise ValueError(f"{name} must be an object (a JSON merge patch)")
+        if not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
+            raise ValueError(f"repeat must be between 1 and {MAX_REPEAT}")
+        try:
+            codecs.lookup(encoding)
+        except (LookupError, TypeError):
+            raise ValueError(f"unknown encoding: {encoding!r}") from None
+        fault = Fault(
+            kind or "",
+            float(latency),
+            count,
+            status=status,
+            content_type=content_type,
+            body=body,
+            envelope=envelope,
+            row=row,
+            repeat=repeat,
+            encoding=encoding,
+        )
         with self._lock:
-            self._fault = None if kind is None else Fault(kind, float(latency), count)
+            self._fault = None if kind is None else fault
 
     @property
     def fault(self) -> Fault | None:

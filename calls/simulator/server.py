@@ -11,6 +11,9 @@ refuse the next request at once rather than keep serving it on a pooled keep-ali
 
 from __future__ import annotations
 
+import base64
+import binascii
+import codecs
 import json
 import logging
 import socket
@@ -23,7 +26,14 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from calls.simulator.engine import MESSAGE_BAD_DOMAIN, PbxSimulator, UnknownChannel, failure
+from calls.simulator.engine import (
+    JSON_CONTENT_TYPE,
+    MESSAGE_BAD_DOMAIN,
+    PbxSimulator,
+    UnknownChannel,
+    failure,
+    reshape_payload,
+)
 from telsam_panel.redact import redact
 
 logger = logging.getLogger("calls.simulator")
@@ -122,6 +132,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_body(HTTPStatus.OK, _dump(failure(MESSAGE_BAD_DOMAIN)))
         elif fault.kind == "trickle":
             self._trickle(_dump(simulator.api_payload(params)), fault.latency)
+        elif fault.kind == "raw":
+            self._send_body(fault.status, fault.body, fault.content_type)
+        elif fault.kind == "reshape":
+            body = reshape_payload(simulator.api_payload(params), fault)
+            # A PBX that does not speak UTF-8 rarely says which charset it speaks instead.
+            utf8 = codecs.lookup(fault.encoding).name == "utf-8"
+            self._send_body(HTTPStatus.OK, body, JSON_CONTENT_TYPE if utf8 else "application/json")
 
     def _trickle(self, body: bytes, seconds: float, pieces: int = 20) -> None:
         """A correct answer, sent in pieces over `seconds`: no single read ever waits long, so
@@ -193,8 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_body(status, _dump(payload))
 
     def _send_body(
-        self, status: HTTPStatus, body: bytes, content_type: str = "application/json; charset=utf-8"
+        self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8"
     ) -> None:
+        # Any code, not only those HTTPStatus names: a broken PBX may answer 599 or 520.
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -241,8 +259,19 @@ def _end_call(simulator: PbxSimulator, body: dict[str, Any]) -> dict[str, Any]:
 def _set_fault(simulator: PbxSimulator, body: dict[str, Any]) -> dict[str, Any]:
     if "kind" not in body:
         raise ValueError('"kind" is required (null clears the fault)')
-    simulator.set_fault(**body)
+    options = dict(body)
+    # JSON has no bytes: a raw body comes as text (sent as UTF-8) or base64 (any bytes).
+    if "body_base64" in options:
+        try:
+            options["body"] = base64.b64decode(options.pop("body_base64"), validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise ValueError('"body_base64" is not valid base64') from None
+    simulator.set_fault(**options)
     return {"ok": True}
+
+
+def _add_many_calls(simulator: PbxSimulator, body: dict[str, Any]) -> dict[str, Any]:
+    return {"channels": simulator.add_calls(**body)}
 
 
 def _requests(simulator: PbxSimulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -272,6 +301,7 @@ def _channel(value: Any) -> str:
 _Action = Callable[[PbxSimulator, dict[str, Any]], dict[str, Any]]
 _CONTROL_ROUTES: dict[str, tuple[str, _Action]] = {
     "calls": ("POST", _add_call),
+    "calls/many": ("POST", _add_many_calls),
     "calls/update": ("POST", _update_call),
     "calls/end": ("POST", _end_call),
     "fault": ("POST", _set_fault),

@@ -54,6 +54,26 @@ const table = new CallsTable({
   },
 });
 
+// Why the PBX is not answering, per `pbx.reason` (docs/websocket-protocol.md), in the user's
+// language; the server's technical detail (`pbx.error`) follows in parentheses.
+const PBX_REASONS = {
+  unreachable: gettext("The PBX cannot be reached (network, address or PBX down)."),
+  timeout: gettext("The PBX is answering too slowly."),
+  http_error: gettext("The PBX answered with an HTTP error."),
+  bad_response: gettext("The PBX sent an answer that cannot be read."),
+  rejected: gettext("The PBX refused the request (check the API user and password)."),
+  not_configured: gettext("The PBX address is not configured."),
+  waiting: gettext("Waiting for the first poll."),
+};
+
+function pbxDetail(pbx) {
+  const error = (pbx && pbx.error) || "";
+  const sentence = pbx && Object.hasOwn(PBX_REASONS, pbx.reason) ? PBX_REASONS[pbx.reason] : "";
+  // "waiting" has no technical detail worth showing: its error only repeats it in English.
+  if (sentence && error && pbx.reason !== "waiting") return `${sentence} (${error})`;
+  return sentence || error;
+}
+
 function showStatus(status) {
   let state = "live";
   let text = gettext("Live");
@@ -69,14 +89,20 @@ function showStatus(status) {
     text = status.lastOkAt
       ? interpolate(gettext("PBX not answering since %s"), [formatClock(status.lastOkAt)])
       : gettext("PBX not answering");
-    detail = status.pbxError || "";
+    detail = pbxDetail(connection.pbx);
   } else if (status.stale) {
     state = "stale";
     text = gettext("Data may be out of date: no update for a while");
   }
-  if (statusBox.dataset.state !== state || statusBox.dataset.text !== text) {
+  // Compared before writing: this runs every second, and a live region re-announces each change.
+  if (
+    statusBox.dataset.state !== state ||
+    statusBox.dataset.text !== text ||
+    statusBox.dataset.detail !== detail
+  ) {
     statusBox.dataset.state = state;
     statusBox.dataset.text = text;
+    statusBox.dataset.detail = detail;
     statusBox.querySelector("[data-role=text]").textContent = text;
     statusBox.querySelector("[data-role=detail]").textContent = detail;
   }

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from calls.live import CustomerMatch, LiveCall, diff_calls, direction_of, queue_of
-from calls.telsam import ActiveCall, Direction
+from calls.telsam import MAX_ELAPSED_SECONDS, ActiveCall, Direction
 
 T0 = datetime(2026, 11, 28, 9, 0, 0, tzinfo=UTC)
 AYSE = CustomerMatch(id=1, name="Ayşe Yılmaz", company="Yılmaz Tekstil", url="/admin/1/")
@@ -40,6 +40,18 @@ def test_ticking_duration_alone_changes_nothing():
 def test_a_garbled_duration_is_read_as_just_started():
     diff = diff_calls({}, [active(elapsed=None)], T0)
     assert diff.added[0].started_at == T0
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "started_at"),
+    [
+        (-5, T0),  # a start in the future would tick backwards
+        (10**15, T0 - timedelta(seconds=MAX_ELAPSED_SECONDS)),  # would overflow the calendar
+    ],
+)
+def test_an_impossible_elapsed_time_keeps_the_start_within_bounds(elapsed, started_at):
+    diff = diff_calls({}, [active(elapsed=elapsed)], T0)
+    assert diff.added[0].started_at == started_at
 
 
 @pytest.mark.parametrize(

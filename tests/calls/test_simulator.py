@@ -433,6 +433,105 @@ def test_it_answers_raw_fault_bodies_like_a_broken_pbx(server, simulator):
     assert broken.status_code == 500
 
 
+@pytest.mark.parametrize("status", [200, 418, 502, 520, 599])
+def test_it_serves_any_status_content_type_and_body_as_told(server, simulator, status):
+    body = b"\xff\xfe not UTF-8 <h1>Bad Gateway</h1>"
+    simulator.set_fault("raw", status=status, body=body, content_type="text/html", count=1)
+
+    broken = api_get(server.url, action="activecalls")
+
+    assert (broken.status_code, broken.headers["Content-Type"]) == (status, "text/html")
+    assert broken.content == body
+    assert api_get(server.url, action="activecalls").json()[0]["success"] is True  # count=1
+
+
+def test_it_serves_the_real_answer_reshaped_by_merge_patches(server, simulator):
+    channel = simulator.add_call(AYSE, AGENT, callinfo=CALLINFO_TALKING)
+    simulator.set_fault(
+        "reshape",
+        envelope={"count": "2", "server": {"name": "pbx1"}, "success": None},
+        row={"src": 905321234567, "duration": None, "agent": {"id": 7}},
+        repeat=2,
+    )
+
+    (answer,) = api_get(server.url, action="activecalls").json()
+
+    assert answer == {
+        "count": "2",
+        "server": {"name": "pbx1"},
+        "data": [
+            {
+                "channel": channel,
+                "calltype": "Gelen Arama",
+                "callinfo": CALLINFO_TALKING,
+                "src": 905321234567,
+                "dst": AGENT,
+                "agent": {"id": 7},
+            }
+        ]
+        * 2,
+    }
+
+
+def test_it_can_replace_data_whole_and_speak_another_charset(server, simulator):
+    simulator.add_call(AYSE, AGENT, callinfo=CALLINFO_TALKING)
+    simulator.set_fault("reshape", envelope={"data": {"hata": 1}}, count=1)
+    replaced = api_get(server.url, action="activecalls").json()
+    simulator.set_fault("reshape", encoding="cp1254", count=1)
+    turkish = api_get(server.url, action="activecalls")
+
+    assert replaced[0]["data"] == {"hata": 1}
+    assert turkish.headers["Content-Type"] == "application/json"
+    assert "Konuşuyor".encode("cp1254") in turkish.content
+    assert "Konuşuyor".encode() not in turkish.content
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"status": 42},
+        {"status": "500"},
+        {"content_type": "text/html\r\nSet-Cookie: x=1"},
+        {"body": 7},
+        {"envelope": ["not", "a", "patch"]},
+        {"row": "x"},
+        {"repeat": 0},
+        {"repeat": 10_000},
+        {"encoding": "klingon"},
+    ],
+)
+def test_it_refuses_fault_options_it_cannot_serve(simulator, options):
+    with pytest.raises(ValueError):
+        simulator.set_fault("raw", **options)
+
+
+def test_it_starts_thousands_of_calls_at_once(client, simulator):
+    channels = simulator.add_calls(2000)
+
+    calls = client.active_calls()
+
+    assert len(set(channels)) == 2000
+    assert {call.channel for call in calls} == set(channels)
+    assert {call.dst for call in calls} <= set(simulator.extensions)
+    assert all(call.callinfo == CALLINFO_TALKING for call in calls)
+
+
+def test_it_takes_raw_bodies_and_many_calls_through_the_control_api(control, server, simulator):
+    control.set_fault("raw", body=b"\x00\xffbinary", status=503, count=1)
+    state = control.state()
+    broken = api_get(server.url, action="activecalls")
+    control.set_fault("raw", body="düz metin", content_type="text/plain", count=1)
+    text = api_get(server.url, action="activecalls")
+    channels = control.add_calls(3)
+
+    assert state["fault"]["status"] == 503 and state["fault"]["body_size"] == 8
+    assert (broken.status_code, broken.content) == (503, b"\x00\xffbinary")
+    assert text.content == "düz metin".encode()
+    assert len(channels) == 3 == len(simulator.active_calls())
+    with pytest.raises(InvalidControlRequest):
+        control.set_fault("reshape", repeat=0)
+
+
 def test_it_keeps_a_fault_until_cleared(client, simulator):
     simulator.set_fault("http_500")
 

@@ -11,15 +11,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calls.telsam import (
+    MAX_TEXT_CHARS,
     ActiveCall,
     Direction,
     PbxBadResponse,
+    PbxReason,
     PbxRejected,
     PbxUnavailable,
     TelsamClient,
+    decode_body,
     format_cdr_param,
     parse_active_call,
+    parse_active_calls,
     parse_calldate,
+    parse_cdr,
     parse_cdr_duration,
     parse_cdr_record,
     parse_elapsed,
@@ -80,11 +85,45 @@ def test_it_reads_missing_or_null_data_as_no_rows(envelope):
         ("[]", PbxBadResponse, "shape"),
         ('"ok"', PbxBadResponse, "shape"),
         ('[{"success": true, "data": 7}]', PbxBadResponse, "not a list"),
+        ('[{"count": 1, "data": []}]', PbxBadResponse, "no success field"),
+        ("[" * 100_000, PbxBadResponse, "invalid JSON"),  # nesting deeper than the parser's stack
+        (b"\xff\xfe\x00garbage", PbxBadResponse, "invalid JSON"),
     ],
 )
 def test_it_reports_unusable_answers_as_its_own_errors(body, error, words):
     with pytest.raises(error, match=words):
         unwrap(body)
+
+
+def test_it_reports_an_answer_without_one_readable_row_instead_of_no_calls():
+    # Taking it for "no calls" would clear every panel; it says nothing about the calls.
+    body = json.dumps([{"success": True, "count": 2, "data": [{"src": "1"}, "SIP/x"]}])
+    with pytest.raises(PbxBadResponse, match="no usable call rows") as caught:
+        parse_active_calls(body)
+    assert caught.value.reason is PbxReason.BAD_RESPONSE
+
+
+def test_it_skips_unreadable_rows_beside_readable_ones():
+    body = json.dumps([{"success": True, "count": 3, "data": [ROW, {"src": "1"}, 42]}])
+    assert [call.channel for call in parse_active_calls(body)] == [ROW["channel"]]
+
+
+@pytest.mark.parametrize(
+    ("charset", "expected"),
+    [
+        (None, "Konuşuyor"),
+        ("ISO-8859-1", "Konuşuyor"),  # what requests assumes when no charset is given
+        ("x-klingon", "Konuşuyor"),  # unknown: read as UTF-8
+        ("base64", "Konuşuyor"),  # not a text encoding
+        ("cp1254", "KonuÅŸuyor"),  # declared: believed
+    ],
+)
+def test_it_decodes_the_answer_whatever_charset_it_declares(charset, expected):
+    assert decode_body("Konuşuyor".encode(), charset) == expected
+
+
+def test_it_replaces_bytes_that_are_not_utf8():
+    assert decode_body("Konuşuyor".encode("cp1254")) == "Konu\ufffduyor"
 
 
 # --- field parsers (tables) ---------------------------------------------------------------------
@@ -106,7 +145,23 @@ def test_it_parses_elapsed_durations(text, seconds):
     assert parse_elapsed(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "abc", "00:61:00", "1:2:3:4", "-00:00:01", "00:0a:10"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "abc",
+        "00:61:00",
+        "1:2:3:4",
+        "-00:00:01",
+        "00:0a:10",
+        "٠٠:٠١:١٤",  # digits, but not ASCII ones
+        "²",
+        "745:00:01",  # more than 31 days
+        "99999999999:00:00",
+        None,
+        ["00:00:01"],
+    ],
+)
 def test_it_rejects_malformed_elapsed_durations(text):
     with pytest.raises(ValueError):
         parse_elapsed(text)
@@ -127,7 +182,9 @@ def test_it_parses_comma_decimal_cdr_durations(value, seconds):
     assert parse_cdr_duration(value) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("value", ["", "1,2,3", "abc", "-4,5", True])
+@pytest.mark.parametrize(
+    "value", ["", "1,2,3", "abc", "-4,5", True, 10**400, float("nan"), float("inf"), "9" * 400, [1]]
+)
 def test_it_rejects_malformed_cdr_durations(value):
     with pytest.raises(ValueError):
         parse_cdr_duration(value)
@@ -189,6 +246,34 @@ def test_it_parses_an_active_call_row():
 
 def test_it_keeps_an_active_call_with_a_garbled_duration():
     assert parse_active_call({**ROW, "duration": "??"}).elapsed is None
+
+
+def test_it_reads_numbers_sent_as_json_numbers_as_text():
+    call = parse_active_call({**ROW, "src": 905321234567, "dst": 110})
+    assert (call.src, call.dst) == ("905321234567", "110")
+
+
+def test_it_cleans_and_bounds_text_fields():
+    call = parse_active_call(
+        {**ROW, "callinfo": "\ud800Konu\x00şuyor\x1b ", "calltype": "K" * 10_000, "dst": {"x": 1}}
+    )
+    assert call.callinfo == "\ufffdKonu şuyor"
+    assert len(call.calltype) == MAX_TEXT_CHARS and call.calltype.endswith("…")
+    assert call.dst == ""
+
+
+@pytest.mark.parametrize("channel", [None, "", "  ", {"id": 7}, ["SIP/x"], True, "S" * 201])
+def test_it_refuses_a_row_without_a_usable_channel(channel):
+    # A channel is the call's identity (used to hang up): never guessed, never shortened.
+    with pytest.raises(ValueError):
+        parse_active_call({**ROW, "channel": channel})
+
+
+def test_it_rejects_a_cdr_row_whose_id_is_longer_than_the_database_keeps():
+    row = {"id": "9" * 65, "calldate": "03.09.2019 11:31:54", "duration": "4,39364"}
+    batch = parse_cdr(json.dumps([{"success": True, "data": [row, {**row, "id": "1"}]}]))
+    assert [r.id for r in batch.records] == ["1"]
+    assert [r.reason for r in batch.rejected] == ["id is longer than 64 characters"]
 
 
 @pytest.mark.parametrize(
@@ -296,19 +381,38 @@ def test_it_raises_rejected_on_bad_credentials(pbx_sim):
 
 
 @pytest.mark.parametrize(
-    ("fault", "error", "transient"),
+    ("fault", "error", "transient", "reason"),
     [
-        ("http_500", PbxUnavailable, True),
-        ("html", PbxBadResponse, False),
-        ("truncated", PbxBadResponse, False),
-        ("success_false", PbxRejected, False),
+        ("http_500", PbxUnavailable, True, "http_error"),
+        ("html", PbxBadResponse, False, "bad_response"),
+        ("truncated", PbxBadResponse, False, "bad_response"),
+        ("success_false", PbxRejected, False, "rejected"),
+        ("hang", PbxUnavailable, True, "unreachable"),
+        ("latency", PbxUnavailable, True, "timeout"),
     ],
 )
-def test_it_classifies_pbx_faults(pbx_sim, pbx, fault, error, transient):
-    pbx_sim.sim.set_fault(fault)
+def test_it_classifies_pbx_faults(pbx_sim, pbx, fault, error, transient, reason):
+    pbx_sim.sim.set_fault(fault, latency=1.0 if fault == "latency" else 0.0)
     with pytest.raises(error) as caught:
         pbx.active_calls()
+    assert type(caught.value) is error
     assert caught.value.transient is transient
+    assert caught.value.reason == reason
+
+
+def test_it_reports_a_4xx_as_an_http_error_to_check_the_url(pbx_sim, pbx):
+    pbx_sim.sim.set_fault("raw", status=403, body=b"<h1>Forbidden</h1>", content_type="text/html")
+    with pytest.raises(PbxBadResponse, match="HTTP 403") as caught:
+        pbx.active_calls()
+    assert caught.value.reason is PbxReason.HTTP_ERROR
+
+
+@pytest.mark.parametrize("url", ["", "ftp://pbx.example/", "pbx.example", "http://"])
+def test_it_reports_a_missing_or_malformed_url_as_not_configured(url):
+    client = TelsamClient(url, PBX_USER, PBX_PASSWORD, timeout=0.5)
+    with pytest.raises(PbxBadResponse) as caught:
+        client.active_calls()
+    assert caught.value.reason is PbxReason.NOT_CONFIGURED
 
 
 def test_it_gives_up_on_a_slow_pbx_within_its_timeout(pbx_sim, pbx):
@@ -318,12 +422,16 @@ def test_it_gives_up_on_a_slow_pbx_within_its_timeout(pbx_sim, pbx):
 
 
 def test_it_gives_up_on_a_pbx_that_trickles_its_answer(pbx_sim, pbx):
-    # Every chunk arrives well within the read timeout; only the whole answer is too slow.
-    pbx_sim.sim.set_fault("trickle", latency=2.0)
+    # Every chunk arrives well within the read timeout; only the whole answer is too slow. A few
+    # calls make pieces of some size: the client must not wait for a full buffer of them either.
+    for extension in ("110", "111", "112"):
+        pbx_sim.sim.add_call("905321234567", extension)
+    pbx_sim.sim.set_fault("trickle", latency=5.0)
     started = time.monotonic()
-    with pytest.raises(PbxUnavailable, match=r"did not answer within 0\.5 s"):
+    with pytest.raises(PbxUnavailable, match=r"did not answer within 0\.5 s") as caught:
         pbx.active_calls()
     assert time.monotonic() - started < 1.5
+    assert caught.value.reason is PbxReason.TIMEOUT
 
 
 def _free_port() -> int:
@@ -334,8 +442,9 @@ def _free_port() -> int:
 
 def test_it_reports_a_refused_connection_as_unavailable():
     client = TelsamClient(f"http://127.0.0.1:{_free_port()}/", PBX_USER, PBX_PASSWORD, timeout=0.5)
-    with pytest.raises(PbxUnavailable, match="connection refused"):
+    with pytest.raises(PbxUnavailable, match="connection refused") as caught:
         client.active_calls()
+    assert caught.value.reason is PbxReason.UNREACHABLE
 
 
 def test_it_does_not_show_its_password_in_repr():
@@ -359,8 +468,9 @@ def test_it_reports_a_dropped_connection_as_unavailable(pbx_sim, pbx):
 
 def test_it_reports_an_unknown_host_as_unavailable():
     client = TelsamClient("http://pbx.invalid/", PBX_USER, PBX_PASSWORD, timeout=0.5)
-    with pytest.raises(PbxUnavailable, match=r"pbx\.invalid"):
+    with pytest.raises(PbxUnavailable, match=r"pbx\.invalid") as caught:
         client.active_calls()
+    assert caught.value.reason is PbxReason.UNREACHABLE
 
 
 def test_it_recovers_on_the_next_request_after_a_fault(pbx_sim, pbx):

@@ -199,7 +199,10 @@ def test_the_indicator_says_when_the_pbx_is_down_and_the_rows_catch_up_when_it_i
 
     expect(status(page)).to_have_attribute("data-state", "pbx-down", timeout=ARRIVAL_MS)
     expect(status(page)).to_contain_text("PBX not answering")
-    expect(status(page).locator("[data-role=detail]")).not_to_be_empty()
+    # Why, in words (pbx.reason translated), then the technical detail (pbx.error).
+    detail = status(page).locator("[data-role=detail]")
+    expect(detail).to_contain_text("The PBX cannot be reached")
+    expect(detail).to_contain_text("connection refused")
     # The last known calls stay on screen while the PBX cannot say otherwise.
     expect(row(page, stays)).to_be_visible()
     expect(row(page, ends)).to_be_visible()
