@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -17,6 +18,14 @@ logger = logging.getLogger(__name__)
 
 HANGUP_PERMISSION = "calls.hangup_call"
 MAX_CHANNEL_LENGTH = 200
+# Asterisk channel names are printable text (`SIP/110-0000002a`, `Local/110@from-internal-…;1`).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_plausible_channel(channel: str) -> bool:
+    """Whether `channel` could name a PBX channel at all: not empty, not too long, no control
+    characters (a NUL or a newline is an attack on the audit trail or the log, not a channel)."""
+    return 0 < len(channel) <= MAX_CHANNEL_LENGTH and not _CONTROL_CHARACTERS.search(channel)
 
 
 def hangup_call(
@@ -24,13 +33,19 @@ def hangup_call(
 ) -> HangupAttempt:
     """Ask the PBX to end `channel` on behalf of `user`, and record the attempt whatever happens.
 
-    Only channels in the live snapshot are sent to the PBX, so a forged channel never reaches it.
-    A success triggers an immediate poll so that every panel sees the call leave at once.
+    Only channels in the live snapshot are sent to the PBX, so a forged channel never reaches it;
+    one that cannot be a channel (`is_plausible_channel`) is not even looked up, and is recorded
+    with its control characters shown as `?` (PostgreSQL refuses NUL in text, logs split on
+    newlines). A success triggers an immediate poll so that every panel sees the call leave at
+    once.
     """
+    plausible = is_plausible_channel(channel)
     attempt = HangupAttempt(
-        user=user, username=user.get_username(), channel=channel[:MAX_CHANNEL_LENGTH]
+        user=user,
+        username=user.get_username(),
+        channel=_CONTROL_CHARACTERS.sub("?", channel[:MAX_CHANNEL_LENGTH]),
     )
-    state = load_state()
+    state = load_state() if plausible else None
     call = state.calls.get(channel) if state else None
     if call is not None:
         attempt.src, attempt.dst = call.src, call.dst

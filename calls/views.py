@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calls.caller_card import caller_card
 from calls.forms import AgentProfileForm
-from calls.hangup import HANGUP_PERMISSION, hangup_call
+from calls.hangup import HANGUP_PERMISSION, hangup_call, is_plausible_channel
 from calls.models import AgentProfile, HangupAttempt
 
 POP_ALL_PERMISSION = "calls.pop_all_calls"
@@ -70,7 +70,7 @@ _HANGUP_STATUS = {
 
 @require_POST
 def hangup(request: HttpRequest) -> JsonResponse:
-    """POST channel=… → {"ok": true} or {"ok": false, "error": "…"} with 403/404/502."""
+    """POST channel=… → {"ok": true} or {"ok": false, "error": "…"} with 400/403/404/502."""
     if not request.user.is_authenticated:
         return JsonResponse({"ok": False, "error": _("Please log in.")}, status=403)
     channel = request.POST.get("channel", "")
@@ -79,6 +79,9 @@ def hangup(request: HttpRequest) -> JsonResponse:
     attempt = hangup_call(request.user, channel)
     if attempt.result == HangupAttempt.Result.OK:
         return JsonResponse({"ok": True})
+    if attempt.result == HangupAttempt.Result.NOT_FOUND and not is_plausible_channel(channel):
+        # Recorded all the same: a forged channel is worth an entry in the audit trail.
+        return JsonResponse({"ok": False, "error": _("This is not a channel name.")}, status=400)
     errors = {
         HangupAttempt.Result.FORBIDDEN: _("You are not allowed to hang up calls."),
         HangupAttempt.Result.NOT_FOUND: _("This call is no longer active."),

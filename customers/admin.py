@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from customers.forms import PhoneNumberForm
-from customers.importing import import_customers, read_dataset
-from customers.models import Customer, PhoneNumber
+from customers.importing import import_customers, read_dataset, record_import
+from customers.models import Customer, CustomerImport, PhoneNumber
 from customers.phones import try_normalize
 from customers.resources import CustomerResource
 
@@ -85,11 +85,20 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
         report, error = None, None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
+            dry_run = form.cleaned_data["dry_run"]
             try:
                 dataset = read_dataset(upload.name, upload.read())
-                report = import_customers(dataset, dry_run=form.cleaned_data["dry_run"])
+                report = import_customers(dataset, dry_run=dry_run)
             except ValueError as exc:
                 error = str(exc)
+            else:
+                if not dry_run:
+                    record_import(
+                        report,
+                        file_name=upload.name,
+                        source=CustomerImport.Source.ADMIN,
+                        user=request.user,
+                    )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -120,3 +129,22 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
             matching |= Q(phones__number=e164)
         by_number = queryset.filter(matching)
         return (results | by_number).distinct(), True
+
+
+@admin.register(CustomerImport)
+class CustomerImportAdmin(admin.ModelAdmin):
+    """Read-only: an audit trail is not edited."""
+
+    list_display = ["at", "username", "source", "file_name", "new", "updated", "rejected"]
+    list_filter = ["source", "at"]
+    search_fields = ["username", "file_name"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tablib
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from customers.models import CustomerImport
 from customers.resources import CustomerResource
 
 
@@ -72,6 +74,30 @@ def import_customers(dataset: tablib.Dataset, *, dry_run: bool = False) -> Impor
         new=result.totals["new"],
         updated=result.totals["update"],
         problems=sorted(problems, key=lambda p: p.row),
+    )
+
+
+def record_import(
+    report: ImportReport,
+    *,
+    file_name: str,
+    source: CustomerImport.Source,
+    user: AbstractBaseUser | None = None,
+    username: str = "",
+) -> CustomerImport:
+    """Write who imported which file, when, and with what result, into the audit trail.
+
+    `username` defaults to the user's; the command line passes the operating-system account when
+    no panel user is named.
+    """
+    return CustomerImport.objects.create(
+        user=user,
+        username=(username or (user.get_username() if user else ""))[:150],
+        source=source,
+        file_name=Path(file_name).name[:255],
+        new=report.new,
+        updated=report.updated,
+        rejected=len(report.problems),
     )
 
 

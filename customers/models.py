@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -53,3 +54,36 @@ class PhoneNumber(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class CustomerImport(models.Model):
+    """The audit trail of customer imports: who imported which file when, and what came of it."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("admin page")
+        COMMAND = "command", _("command line")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # Survives the user's deletion; for the command line, the operating-system account.
+    username = models.CharField(_("username"), max_length=150)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    new = models.PositiveIntegerField(_("new"))
+    updated = models.PositiveIntegerField(_("updated"))
+    rejected = models.PositiveIntegerField(_("rejected rows"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.username})"

@@ -8,18 +8,24 @@ libraries (requests, urllib3) happily print URLs in exceptions and debug logs. T
 - `install_log_redaction()` wraps the log-record factory so that *every* record, from any library at
   any level, is rendered and redacted when it is created, before any handler (ours, pytest's, a
   third party's) can see it.
+- `RedactingExceptionReporter` (settings.DEFAULT_EXCEPTION_REPORTER) does the same for Django's
+  error reports: the DEBUG error page and the mails to ADMINS, whose frame variables would
+  otherwise show a PBX URL with its password.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import re
 import traceback
 from collections.abc import Iterable
 from functools import lru_cache
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 from django.conf import settings
+from django.views.debug import ExceptionReporter
 
 MASK = "***"
 _PASSWORD_PARAM = re.compile(r"(?i)(password=)[^&\s'\"<>]+")
@@ -29,9 +35,8 @@ _MIN_SECRET_LENGTH = 4  # masking "a" everywhere would garble text without prote
 def configured_secrets() -> tuple[str, ...]:
     """Secrets from settings that must never be shown."""
     values = [settings.TELSAM_API_PASSWORD, settings.SECRET_KEY]
-    database_password = settings.DATABASES.get("default", {}).get("PASSWORD")
-    if database_password:
-        values.append(database_password)
+    values += [database.get("PASSWORD") for database in settings.DATABASES.values()]
+    values.append(urlsplit(getattr(settings, "REDIS_URL", "")).password)
     return tuple(v for v in values if v)
 
 
@@ -41,6 +46,8 @@ def _pattern_for(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
     for secret in secrets:
         if len(secret) >= _MIN_SECRET_LENGTH:
             variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
+            # As pages (HTML) and websocket messages (JSON) would spell it.
+            variants.update({html.escape(secret), json.dumps(secret)[1:-1]})
     if not variants:
         return None
     # Longest first so that an encoded form is not half-replaced by a shorter raw one.
@@ -87,3 +94,17 @@ def install_log_redaction() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
+
+
+class RedactingExceptionReporter(ExceptionReporter):
+    """Django's error report (DEBUG page, mail to ADMINS) with every secret masked.
+
+    Django hides settings whose names look secret, but not the local variables of each frame, nor
+    the text of exceptions: a PBX request's URL carries the password in both.
+    """
+
+    def get_traceback_html(self) -> str:
+        return redact(super().get_traceback_html())
+
+    def get_traceback_text(self) -> str:
+        return redact(super().get_traceback_text())

@@ -8,7 +8,9 @@ gets a hint instead of a traceback.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import phonenumbers
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "channels",
     "import_export",
     "calls",
@@ -64,6 +67,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "telsam_panel.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a login refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "telsam_panel.urls"
@@ -109,6 +115,80 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "calls:panel"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login lockout (django-axes, state in the database we already have): after LOGIN_FAILURE_LIMIT
+# wrong passwords for one username from one address, that pair is locked for
+# LOGIN_LOCKOUT_MINUTES, even with the right password; the panel's form and the admin's alike.
+# Locking on the pair, not the address alone, keeps a call centre behind one NAT address working
+# while someone mistypes, and keeps an outsider from locking everybody out.
+AUTHENTICATION_BACKENDS = [
+    "telsam_panel.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _load(env.int, "LOGIN_FAILURE_LIMIT", 5, validate=Range(min=1, max=100))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=_load(env.float, "LOGIN_LOCKOUT_MINUTES", 15.0, validate=Range(min=1, max=7 * 24 * 60))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a typo now and then over a week never adds up to a lockout
+AXES_LOCKOUT_CALLABLE = "telsam_panel.auth.lockout_response"
+AXES_VERBOSE = False  # lockouts are still logged (WARNING), without a banner at every start
+# Usernames and addresses stay readable in the log and the admin (who is being attacked, from
+# where); the password is always masked, and so is the form's CSRF token.
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
+
+# Sessions: an agent logs in once for a working day. SESSION_COOKIE_AGE counts from the login;
+# the panel's websocket closes when it runs out (calls/consumers.py).
+SESSION_COOKIE_AGE = _load(
+    env.int, "SESSION_COOKIE_AGE", 12 * 3600, validate=Range(min=60, max=30 * 24 * 3600)
+)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = _load(env.bool, "SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+
+# HTTPS. Off by default so that plain-HTTP development works; a deployment served over TLS sets
+# HTTPS=true, which turns on the redirect, secure cookies and HSTS (each can be set on its own).
+HTTPS = _load(env.bool, "HTTPS", False)
+_proxy_header = _load(env.str, "SECURE_PROXY_SSL_HEADER", "")
+if _proxy_header and not re.fullmatch(r"[A-Za-z0-9-]+", _proxy_header):
+    raise ImproperlyConfigured(
+        "Environment variable SECURE_PROXY_SSL_HEADER is malformed: expected a header name such "
+        "as X-Forwarded-Proto"
+    )
+# Behind a TLS proxy Django sees plain HTTP; the proxy's header (which it must always set, never
+# pass through from the client) tells that the browser used HTTPS.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
+)
+SECURE_SSL_REDIRECT = _load(env.bool, "SECURE_SSL_REDIRECT", HTTPS)
+# A load balancer's health check may speak plain HTTP to the process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = _load(env.bool, "SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = _load(env.bool, "CSRF_COOKIE_SECURE", HTTPS)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = _load(
+    env.int, "SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, validate=Range(min=0)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _load(env.bool, "SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = _load(env.bool, "SECURE_HSTS_PRELOAD", False)
+# The panel's scripts read the CSRF token from the page, never from a cookie: no script needs any.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Every page of ours and of the admin runs only scripts and styles from its own origin (no inline
+# code), so a name that slipped through escaping still could not run. Empty turns it off.
+CONTENT_SECURITY_POLICY = _load(
+    env.str,
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+# Error pages and reports (DEBUG pages, mails to ADMINS) go through the log redaction too.
+DEFAULT_EXCEPTION_REPORTER = "telsam_panel.redact.RedactingExceptionReporter"
 
 # Turkish by default, English available.
 LANGUAGE_CODE = "tr"
@@ -211,5 +291,7 @@ LOGGING = {
     "loggers": {
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        # django-axes logs four lines per login at INFO; lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

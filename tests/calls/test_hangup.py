@@ -69,12 +69,12 @@ def test_an_agent_is_refused_and_nothing_reaches_the_pbx(pbx_settings, alice, li
 
 
 def test_an_unknown_channel_is_not_found_and_never_sent(pbx_settings, sam, live_call):
-    for forged in ["SIP/nope-1", "x&action=cdr", "../../etc", "A" * 10_000]:
-        response = logged_in(sam).post(URL, {"channel": forged})
+    # Forged channels that cannot be channels at all: tests/security/test_hangup_forgery.py.
+    for unknown in ["SIP/nope-1", "x&action=cdr", "../../etc"]:
+        response = logged_in(sam).post(URL, {"channel": unknown})
         assert response.status_code == 404
     assert hangups_at_the_pbx(pbx_settings) == []
     assert set(HangupAttempt.objects.values_list("result", flat=True)) == {"not_found"}
-    assert max(len(c) for c in HangupAttempt.objects.values_list("channel", flat=True)) <= 200
 
 
 def test_a_pbx_refusal_is_reported_in_words_without_secrets(pbx_settings, sam, live_call):

@@ -8,8 +8,10 @@ request URL at DEBUG).
 
 from __future__ import annotations
 
+import html
 import logging
 import socket
+import sys
 import traceback
 from urllib.parse import quote, quote_plus
 
@@ -129,3 +131,33 @@ def test_redact_masks_every_form_of_a_secret(text):
     for form in SENTINEL_FORMS:
         assert form not in cleaned
     assert "***" in cleaned
+
+
+def _fail_with_the_password_in_a_local_variable() -> None:
+    url = f"http://pbx.example/?username=u&password={quote_plus(PBX_PASSWORD)}"  # noqa: F841
+    password = PBX_PASSWORD  # noqa: F841
+    raise RuntimeError(f"PBX said no to {PBX_PASSWORD}")
+
+
+@pytest.mark.parametrize("form", ["html", "text"])
+def test_error_reports_never_show_the_password(rf, form):
+    """The DEBUG error page and the mail to ADMINS show every frame's local variables."""
+    from django.views.debug import ExceptionReporter, get_exception_reporter_class
+
+    request = rf.get("/calls/hangup/")
+    try:
+        _fail_with_the_password_in_a_local_variable()
+    except RuntimeError:
+        exc_info = sys.exc_info()
+
+    def report(reporter_class) -> str:
+        reporter = reporter_class(request, *exc_info)
+        return reporter.get_traceback_html() if form == "html" else reporter.get_traceback_text()
+
+    shown = report(get_exception_reporter_class(request))
+    assert "_fail_with_the_password_in_a_local_variable" in shown
+    assert "PBX said no to ***" in shown.replace("&#x27;", "'")
+    for secret_form in {*SENTINEL_FORMS, html.escape(PBX_PASSWORD)}:
+        assert secret_form not in shown
+    # Django's own report would have shown it: the setting is what protects.
+    assert any(f in report(ExceptionReporter) for f in {*SENTINEL_FORMS, html.escape(PBX_PASSWORD)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,13 +11,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SETUP = "import django; django.setup(); from django.conf import settings; print(settings.{})"
+SETUP = "import django; django.setup(); from django.conf import settings as s; print({})"
+
+
+def _qualified(expression: str) -> str:
+    """`A` → `s.A`, `[A, B]` → `[s.A, s.B]`, `A['x']` → `s.A['x']`: settings by name."""
+    return re.sub(r"(?<![\w'.])([A-Z][A-Z0-9_]+)", r"s.\1", expression)
 
 
 def _start(setting: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "telsam_panel.settings", **env}
     return subprocess.run(
-        [sys.executable, "-c", SETUP.format(setting)],
+        [sys.executable, "-c", SETUP.format(_qualified(setting))],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -38,6 +44,12 @@ def _start(setting: str, **env: str) -> subprocess.CompletedProcess:
         ("REDIS_URL", "localhost:6379"),
         ("DATABASE_URL", "nonsense"),
         ("SECRET_KEY", "short"),
+        ("LOGIN_FAILURE_LIMIT", "many"),
+        ("LOGIN_LOCKOUT_MINUTES", "0"),
+        ("SESSION_COOKIE_AGE", "forever"),
+        ("HTTPS", "sometimes"),
+        ("SECURE_HSTS_SECONDS", "-1"),
+        ("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
     ],
 )
 def test_it_refuses_to_start_with_a_malformed_value(name, value):
@@ -57,6 +69,29 @@ def test_it_refuses_to_start_with_a_malformed_value(name, value):
             "telsam",
         ),
         ({"ALLOWED_HOSTS": "a.example,b.example"}, "ALLOWED_HOSTS", "['a.example', 'b.example']"),
+        ({"LOGIN_FAILURE_LIMIT": "3"}, "AXES_FAILURE_LIMIT", "3"),
+        ({"LOGIN_LOCKOUT_MINUTES": "30"}, "AXES_COOLOFF_TIME", "0:30:00"),
+        ({}, "SESSION_COOKIE_AGE", "43200"),
+        ({"SESSION_COOKIE_AGE": "28800"}, "SESSION_COOKIE_AGE", "28800"),
+        ({"SESSION_EXPIRE_AT_BROWSER_CLOSE": "true"}, "SESSION_EXPIRE_AT_BROWSER_CLOSE", "True"),
+        # Plain HTTP works out of the box; HTTPS=true turns on what needs TLS.
+        (
+            {},
+            "[SECURE_SSL_REDIRECT, SESSION_COOKIE_SECURE, SECURE_HSTS_SECONDS]",
+            "[False, False, 0]",
+        ),
+        (
+            {"HTTPS": "true"},
+            "[SECURE_SSL_REDIRECT, SESSION_COOKIE_SECURE, CSRF_COOKIE_SECURE, SECURE_HSTS_SECONDS]",
+            "[True, True, True, 31536000]",
+        ),
+        ({"HTTPS": "true", "SECURE_SSL_REDIRECT": "false"}, "SECURE_SSL_REDIRECT", "False"),
+        (
+            {"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"},
+            "SECURE_PROXY_SSL_HEADER",
+            "('HTTP_X_FORWARDED_PROTO', 'https')",
+        ),
+        ({"CONTENT_SECURITY_POLICY": ""}, "CONTENT_SECURITY_POLICY", ""),
     ],
 )
 def test_it_reads_settings_from_the_environment(env, setting, expected):

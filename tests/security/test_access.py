@@ -1,0 +1,233 @@
+"""Who may reach what. Every URL of the project is walked from the URLconf itself, so a page added
+later is covered without touching this file:
+
+- an anonymous visitor gets a login redirect or a refusal everywhere but the few public URLs named
+  in PUBLIC;
+- every URL refuses a POST without a CSRF token, even for a superuser;
+- in the admin, an agent and a supervisor reach exactly what their group's permissions (from the
+  roles migrations) allow, and get 403 everywhere else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+
+from calls.models import HangupAttempt
+from customers.models import CustomerImport
+from customers.services import customer_create
+
+pytestmark = pytest.mark.django_db
+
+ROLES = importlib.import_module("calls.migrations.0002_roles").ROLES
+IMPORT_GRANTS = importlib.import_module("customers.migrations.0003_supervisors_see_imports").GRANTS
+
+# Reachable without logging in, and why that is fine.
+PUBLIC = {
+    "accounts/login/": "the login form",
+    "admin/login/": "the admin's login form",
+    "accounts/logout/": "logging out (POST) a visitor who is not logged in does nothing",
+    "admin/logout/": "the same, for the admin",
+    "i18n/setlang/": "the language switch on the login page",
+    "jsi18n/": "the panel's translated strings, no data",
+    "favicon.ico": "a redirect to the icon",
+    "healthz": "the health check for load balancers: ok or not, no data, no secrets",
+}
+LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
+
+
+@dataclass(frozen=True)
+class Url:
+    route: str  # the pattern as written, e.g. admin/customers/customer/<path:object_id>/change/
+    name: str | None
+
+    def path(self, **values: str) -> str:
+        """A concrete path: each parameter filled from `values` (by name)."""
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m.group(1)], self.route)
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], path)
+        return "/" + path.replace("^", "").replace("$", "")
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[Url]:
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace or ""]))
+            yield from _walk(pattern, route, inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield Url(route, name)
+
+
+URLS = list(_walk(get_resolver()))
+ANY_VALUES = {
+    "object_id": "1",
+    "content_type_id": "1",
+    "id": "1",
+    "app_label": "customers",
+    "url": "no/such/page/",
+}
+
+
+def test_the_walk_finds_every_kind_of_url():
+    routes = {url.route for url in URLS}
+    assert {"", "calls/hangup/", "history/", "stats/", "admin/customers/customer/import/"} <= routes
+    assert "admin/customers/customer/<path:object_id>/change/" in routes
+    assert set(PUBLIC) <= routes, "a public URL is gone: update PUBLIC"
+    for url in URLS:  # each filled path resolves back to its own pattern
+        assert resolve(url.path(**ANY_VALUES)).route == url.route.replace("^", "")
+
+
+@pytest.mark.parametrize("url", [u for u in URLS if u.route not in PUBLIC], ids=lambda u: u.route)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_anonymous_visitor_is_sent_to_login_or_refused(client, url, method):
+    response = getattr(client, method)(url.path(**ANY_VALUES))
+    if response.status_code == 302:
+        assert response.url.startswith(LOGIN_PAGES), f"{url.route} redirects to {response.url}"
+    else:
+        assert response.status_code in (401, 403, 405), f"{url.route}: {response.status_code}"
+
+
+@pytest.mark.parametrize("url", URLS, ids=lambda u: u.route)
+def test_every_url_refuses_a_post_without_csrf_token(db, url, caplog):
+    superuser = get_user_model().objects.create_superuser("root", password="root-pass-123")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    with caplog.at_level(logging.WARNING, logger="django.security.csrf"):
+        response = client.post(url.path(**ANY_VALUES), {"channel": "SIP/110-1", "number": "1"})
+    assert response.status_code == 403
+    assert [r.name for r in caplog.records] == ["django.security.csrf"]
+
+
+# --- the admin, by role -------------------------------------------------------------------------
+
+
+def test_the_groups_have_exactly_what_the_roles_migrations_grant():
+    for name, grants in ROLES.items():
+        expected = set(grants) | set(IMPORT_GRANTS.get(name, []))
+        granted = set(
+            Group.objects.get(name=name).permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        )
+        assert granted == expected, name
+
+
+@pytest.fixture
+def one_of_each(alice):
+    """An object of every model in the admin, so change and delete pages really render."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    customer_create(name="Ayşe", phones=["0532 123 45 67"])
+    HangupAttempt.objects.create(user=alice, username="alice", channel="SIP/1", result="ok")
+    CustomerImport.objects.create(
+        username="alice", source="admin", file_name="a.csv", new=1, updated=0, rejected=0
+    )
+    AccessAttempt.objects.create(
+        username="x",
+        ip_address="10.0.0.1",
+        user_agent="",
+        get_data="",
+        post_data="",
+        failures_since_start=1,
+    )
+    AccessLog.objects.create(username="x", ip_address="10.0.0.1", user_agent="")
+    AccessFailureLog.objects.create(username="x", ip_address="10.0.0.1", user_agent="")
+
+
+def _granted(user, model, action: str) -> bool:
+    """What the user's groups grant for one admin page of `model` (the roles migrations)."""
+    opts = model._meta
+    perms = {
+        p.split(".", 1)[1] for p in user.get_group_permissions() if p.startswith(opts.app_label)
+    }
+    needs = {
+        "changelist": {"view", "change"},
+        "change": {"view", "change"},
+        "history": {"view", "change"},
+        "add": {"add"},
+        "delete": {"delete"},
+    }[action]
+    return any(f"{need}_{opts.model_name}" in perms for need in needs)
+
+
+def _admin_pages() -> Iterator[tuple[type, str]]:
+    for model in admin.site._registry:
+        for action in ("changelist", "add", "change", "history", "delete"):
+            yield model, action
+
+
+@pytest.mark.parametrize("persona", ["alice", "sam"])
+def test_a_role_reaches_exactly_the_admin_pages_its_permissions_grant(
+    request, persona, one_of_each
+):
+    user = request.getfixturevalue(persona)
+    client = Client()
+    client.force_login(user)
+    reached = set()
+    for model, action in _admin_pages():
+        opts = model._meta
+        obj = model._default_manager.order_by("pk").first()
+        assert obj is not None, f"no {opts.model_name} to try"
+        args = "" if action in ("changelist", "add") else f"{obj.pk}/"
+        suffix = {"changelist": "", "add": "add/", "change": "change/"}.get(action, f"{action}/")
+        path = f"/admin/{opts.app_label}/{opts.model_name}/{args}{suffix}"
+        status = client.get(path).status_code
+        if status == 200:
+            reached.add(f"{opts.model_name}:{action}")
+            assert _granted(user, model, action), f"{persona} reached {path} without permission"
+        else:
+            assert status == 403, f"{persona}: {path} gave {status}"
+
+    everyone = {f"customer:{a}" for a in ("changelist", "add", "change", "history")}
+    assert (
+        reached
+        == {
+            "alice": everyone,
+            "sam": everyone
+            | {"customer:delete"}
+            | {f"hangupattempt:{a}" for a in ("changelist", "change", "history")}
+            | {f"customerimport:{a}" for a in ("changelist", "change", "history")},
+        }[persona]
+    )
+
+
+@pytest.mark.parametrize("persona", ["alice", "sam"])
+def test_no_role_reaches_the_admin_of_users_groups_or_logins(request, persona):
+    client = Client()
+    client.force_login(request.getfixturevalue(persona))
+    for path in ["/admin/auth/", "/admin/auth/user/", "/admin/auth/group/", "/admin/axes/"]:
+        assert client.get(path).status_code in (403, 404), path  # the admin's 404: "no such app"
+    index = client.get("/admin/").content.decode()
+    assert "/admin/auth/user/" not in index and "/admin/axes/" not in index
+
+
+@pytest.mark.parametrize(("persona", "status"), [("alice", 403), ("sam", 200)])
+def test_only_supervisors_see_statistics(request, persona, status):
+    client = Client()
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get("/stats/").status_code == status
+
+
+def test_a_staff_member_without_a_role_reaches_no_model(one_of_each):
+    nobody = get_user_model().objects.create_user("nobody", password="x-pass-123", is_staff=True)
+    client = Client()
+    client.force_login(nobody)
+    for model, action in _admin_pages():
+        opts = model._meta
+        pk = model._default_manager.order_by("pk").first().pk
+        suffix = {"changelist": "", "add": "add/"}.get(action, f"{pk}/{action}/")
+        path = f"/admin/{opts.app_label}/{opts.model_name}/{suffix}"
+        assert client.get(path).status_code == 403, path
+    assert client.get("/admin/customers/customer/import/").status_code == 403
+    assert client.get("/admin/customers/customer/export/").status_code == 403
