@@ -16,7 +16,7 @@ from pathlib import Path
 import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvError
-from marshmallow.validate import Length, Range
+from marshmallow.validate import Length, OneOf, Range
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -281,11 +281,29 @@ if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
         f"{PHONE_DEFAULT_REGION!r} is not an ISO 3166 region code such as TR"
     )
 
+# Every process logs to stdout, one record per line: `plain` for people, `json` for a log
+# collector (one object per line). Secrets are masked in every record at creation
+# (telsam_panel/redact.py), before any formatter sees it.
+LOG_FORMAT = _load(env.str, "LOG_FORMAT", "plain", validate=OneOf(["plain", "json"]))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": _load(env.str, "LOG_LEVEL", "INFO").upper()},
     # A poll every second would otherwise log "received" and "succeeded" twice a second.
     "loggers": {

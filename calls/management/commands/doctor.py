@@ -1,0 +1,96 @@
+"""`manage.py doctor`: what `/healthz` says, plus the configuration problems, in words.
+
+For the person installing or on call: every line says what is wrong and what to do. Exits 1 when
+something is broken (a failed check or a configuration error), so scripts can use it too.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core import checks
+from django.core.management.base import BaseCommand, CommandParser
+
+from calls.telsam import PbxError, client_from_settings
+from telsam_panel.health import check_all
+from telsam_panel.redact import redact
+
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
+
+
+class Command(BaseCommand):
+    help = "Check the database, Redis, the poller, the PBX, the Celery workers and the settings."
+    requires_system_checks = []  # it runs them itself and reports them in its own words
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--offline",
+            action="store_true",
+            help="do not contact the PBX or the Celery workers (configuration and storage only)",
+        )
+
+    def handle(self, *args, **options) -> None:
+        failures = 0
+        health = check_all()
+        for name, check in health.checks().items():
+            failures += self._line(name, OK if check.ok else FAIL, check.detail)
+        if not options["offline"]:
+            failures += self._line("pbx", *_pbx())
+            failures += self._line("workers", *_workers())
+        for message in _configuration():
+            failures += self._line("settings", *message)
+        self.stdout.write("")
+        if failures:
+            self.stdout.write(self.style.ERROR(f"{failures} problem(s) found."))
+            raise SystemExit(1)
+        self.stdout.write(self.style.SUCCESS("Everything looks fine."))
+
+    def _line(self, name: str, status: str, detail: str) -> int:
+        style = {OK: self.style.SUCCESS, WARN: self.style.WARNING, FAIL: self.style.ERROR}[status]
+        self.stdout.write(f"{name:<9} {style(f'{status:<4}')} {detail}")
+        return status == FAIL
+
+
+def _pbx() -> tuple[str, str]:
+    """One live `activecalls` request, as the poller makes it."""
+    if not settings.TELSAM_API_URL:
+        return FAIL, "TELSAM_API_URL is not set"
+    started = time.perf_counter()
+    try:
+        calls = client_from_settings().active_calls()
+    except PbxError as exc:
+        return FAIL, f"{type(exc).__name__}: {redact(str(exc))}"
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return OK, f"answered activecalls in {elapsed_ms:.0f} ms ({len(calls)} calls in progress)"
+
+
+def _workers() -> tuple[str, str]:
+    from telsam_panel.celery import app
+
+    try:
+        replies = app.control.ping(timeout=2.0)
+    except Exception as exc:  # the broker itself is down: already reported as the Redis line
+        return FAIL, f"cannot ask the workers: {type(exc).__name__}"
+    if not replies:
+        return FAIL, "no Celery worker answered: start one (celery -A telsam_panel worker)"
+    names = ", ".join(sorted(name for reply in replies for name in reply))
+    return OK, f"{len(replies)} Celery worker(s) answered: {names}"
+
+
+def _configuration() -> list[tuple[str, str]]:
+    """Django's system checks, with the deployment checks when DEBUG is off."""
+    found = checks.run_checks(include_deployment_checks=not settings.DEBUG)
+    lines = []
+    for message in found:
+        if message.is_silenced():
+            continue
+        status = FAIL if message.level >= checks.ERROR else WARN
+        text = f"{message.id}: {message.msg}"
+        if message.hint:
+            text += f" — {message.hint}"
+        lines.append((status, redact(text)))
+    if not lines:
+        scope = "" if settings.DEBUG else " (deployment checks included)"
+        lines.append((OK, f"no configuration problems{scope}"))
+    return lines

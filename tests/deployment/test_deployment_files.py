@@ -1,0 +1,121 @@
+"""The Docker image and the compose stack say what the project really runs.
+
+Docker itself cannot run here (no engine on the development and CI machines), so these tests read
+the files and hold them to the project: every command is a real entry point, every variable is
+documented, and the documentation names exactly the services the stack has.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shlex
+
+import pytest
+import yaml
+
+from tests.stack import ROOT
+
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+DEPLOYMENT_DOC = (ROOT / "docs" / "deployment.md").read_text()
+ENV_EXAMPLE = (ROOT / ".env.example").read_text()
+CONFIGURATION_DOC = (ROOT / "docs" / "configuration.md").read_text()
+
+
+def dockerfile_instructions(name: str) -> list[str]:
+    joined = re.sub(r"\\\n", " ", DOCKERFILE)  # continuation lines
+    return [
+        line.split(None, 1)[1]
+        for line in joined.splitlines()
+        if line.strip() and line.split(None, 1)[0] == name
+    ]
+
+
+def command_of(service: str) -> list[str]:
+    command = SERVICES[service]["command"]
+    return command if isinstance(command, list) else shlex.split(command)
+
+
+def test_the_stack_has_database_redis_web_worker_one_beat_and_an_optional_proxy():
+    assert set(SERVICES) == {"db", "redis", "migrate", "web", "worker", "beat", "proxy"}
+    assert SERVICES["beat"]["deploy"]["replicas"] == 1
+    assert SERVICES["proxy"]["profiles"] == ["proxy"]
+    assert any(v.startswith("pgdata:") for v in SERVICES["db"]["volumes"])
+    assert "pgdata" in COMPOSE["volumes"]
+
+
+def test_the_deployment_guide_names_exactly_the_services_of_the_stack():
+    table = re.search(r"\| Service \|.*?\n\n", DEPLOYMENT_DOC, re.S)
+    assert table, "docs/deployment.md has a table of services"
+    documented = set(re.findall(r"^\| `(\w+)` \|", table.group(0), re.M))
+    assert documented == set(SERVICES)
+
+
+@pytest.mark.parametrize("service", ["db", "redis", "web", "worker"])
+def test_long_running_services_have_healthchecks(service):
+    assert SERVICES[service]["healthcheck"]["test"]
+
+
+def test_the_web_healthcheck_asks_healthz():
+    assert "/healthz" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+
+
+def test_the_image_runs_the_web_server_the_compose_web_service_runs():
+    cmd = yaml.safe_load(dockerfile_instructions("CMD")[-1])  # JSON form is YAML too
+    assert cmd == command_of("web")
+    assert cmd[0] == "daphne"
+    module, attribute = cmd[-1].split(":")
+    assert getattr(importlib.import_module(module), attribute) is not None
+
+
+@pytest.mark.parametrize("service", ["worker", "beat"])
+def test_celery_services_run_the_projects_celery_app(service):
+    argv = command_of(service)
+    assert argv[:3] == ["celery", "-A", "telsam_panel"]
+    assert argv[3] == service
+    assert importlib.import_module("telsam_panel.celery").app.main == "telsam_panel"
+
+
+def test_migrate_runs_before_the_panel_starts():
+    assert command_of("migrate") == ["python", "manage.py", "migrate", "--noinput"]
+    for service in ("web", "worker", "beat"):
+        depends = SERVICES[service]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert depends["db"]["condition"] == "service_healthy"
+
+
+def test_the_image_is_slim_non_root_and_collects_static_files():
+    assert dockerfile_instructions("FROM")[0].endswith("-slim")
+    user = dockerfile_instructions("USER")[-1]
+    assert user not in ("root", "0")
+    assert any("collectstatic" in run for run in dockerfile_instructions("RUN"))
+    for copy in dockerfile_instructions("COPY"):
+        source = copy.split()[0]
+        assert (ROOT / source).exists(), f"COPY {source}: no such path in the project"
+
+
+def test_the_proxy_upgrades_websockets():
+    config = COMPOSE["configs"]["nginx_conf"]["content"]
+    assert "location /ws/" in config
+    assert "proxy_set_header Upgrade $$http_upgrade" in config
+
+
+def variables_read_by_settings() -> set[str]:
+    source = (ROOT / "telsam_panel" / "settings.py").read_text()
+    return set(re.findall(r'env\.\w+(?:\(|,\s*)"([A-Z][A-Z0-9_]+)"', source))
+
+
+def test_every_setting_is_documented_in_env_example_and_the_configuration_reference():
+    variables = variables_read_by_settings()
+    assert {"SECRET_KEY", "DATABASE_URL", "TELSAM_API_PASSWORD"} <= variables
+    for name in sorted(variables):
+        assert re.search(rf"^#? ?{name}=", ENV_EXAMPLE, re.M), f"{name} not in .env.example"
+        assert f"`{name}`" in CONFIGURATION_DOC, f"{name} not in docs/configuration.md"
+
+
+def test_every_variable_compose_interpolates_is_documented_in_env_example():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for name in set(re.findall(r"(?<!\$)\$\{([A-Z_]+)", text)):
+        assert re.search(rf"^#? ?{name}=", ENV_EXAMPLE, re.M), f"{name} not in .env.example"
