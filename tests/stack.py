@@ -120,6 +120,15 @@ class Process:
     def running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL: a crash (no clean shutdown, nothing saved); `start()` brings it back."""
+        if self.popen is None:
+            return
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+        self.popen = None
+
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """SIGTERM (a clean shutdown, as a service manager does), SIGKILL if it lingers."""
         if self.popen is None:
@@ -132,6 +141,22 @@ class Process:
                 self.popen.kill()
                 self.popen.wait()
         self.popen = None
+
+    def log_offset(self) -> int:
+        """Where the log ends now, for `log_since`."""
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log_since(self, offset: int) -> str:
+        """What the process logged after `log_offset()` returned `offset`."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(offset)
+                return log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
 
     def tail(self, lines: int = 40) -> str:
         try:
@@ -164,6 +189,42 @@ def daphne(port: int, env: Mapping[str, str], workdir: Path) -> Process:
         "telsam_panel.asgi:application",
     ]
     return Process("daphne", argv, env, workdir / "daphne.log")
+
+
+def redis_server(port: int, workdir: Path) -> Process:
+    """A private Redis on 127.0.0.1:`port` that keeps nothing on disk, like the shared one: a
+    restart loses every key (not started yet; see `wait_for_redis`)."""
+    argv = [
+        "redis-server",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+    ]
+    return Process(f"redis-{port}", argv, os.environ, workdir / f"redis-{port}.log")
+
+
+def wait_for_redis(url: str, timeout: float = 10) -> None:
+    """Wait until the Redis at `url` answers a PING."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+
+    def answers() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    try:
+        if not wait_for(answers, timeout, step=0.05):
+            raise RuntimeError(f"Redis at {url} did not answer within {timeout} s")
+    finally:
+        client.close()
 
 
 @contextmanager
@@ -209,6 +270,10 @@ class PanelStack:
     Migrate and fill the database with `manage()` first; `start()` starts every process and
     `stop()` stops them. The web server can be stopped and started again on the same port in
     between, as an operator restarting it would.
+
+    `redis_url` and `database_url` point the processes elsewhere than the tests' Redis database
+    and the SQLite file (a private Redis server, PostgreSQL); `redis_client` must then speak to
+    that same Redis. `extra_env` sets more variables of their environment.
     """
 
     def __init__(
@@ -219,6 +284,9 @@ class PanelStack:
         *,
         poll_interval: float = 1.0,
         api_timeout: float = 1.0,
+        redis_url: str | None = None,
+        database_url: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
         self.redis = redis_client
@@ -227,9 +295,11 @@ class PanelStack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = panel_env(
             pbx_url,
-            database_url=sqlite_url(workdir / "e2e.sqlite3"),
+            database_url=database_url or sqlite_url(workdir / "e2e.sqlite3"),
             poll_interval=poll_interval,
             api_timeout=api_timeout,
+            **({"REDIS_URL": redis_url} if redis_url else {}),
+            **(extra_env or {}),
         )
         # Like production: DEBUG off, static files collected (hashed, served by whitenoise) into
         # this run's own directory.
@@ -284,15 +354,22 @@ class PanelStack:
         """Wait until a poll stored a snapshot for which `condition` holds."""
 
         def check() -> dict[str, Any] | None:
-            snapshot = self.snapshot()
+            try:
+                snapshot = self.snapshot()
+            except redis.ConnectionError:
+                return None  # a test that restarts Redis waits through its absence
             return snapshot if snapshot is not None and condition(snapshot) else None
 
         snapshot = wait_for(check, timeout, step=0.1)
         if snapshot is None:
             dead = [p.name for p in (self.worker, self.beat) if not p.running]
+            try:
+                last = self.snapshot()
+            except redis.ConnectionError as exc:
+                last = f"Redis unreachable: {exc}"
             raise AssertionError(
                 f"no snapshot as expected within {timeout} s (dead: {dead or 'none'}); "
-                f"last: {self.snapshot()}\n{self.logs()}"
+                f"last: {last}\n{self.logs()}"
             )
         return snapshot
 

@@ -4,8 +4,13 @@
 
 const CLOSE_UNAUTHENTICATED = 4401;
 const BACKOFF_FIRST_MS = 500;
-const BACKOFF_MAX_MS = 15000;
+// Often the web server is up while what it needs is not (Redis restarting): its handshakes fail
+// until then, and a page must be back within seconds after, so the wait never grows past 5 s. The
+// jitter spreads a room full of pages over those seconds.
+const BACKOFF_MAX_MS = 5000;
 const STALE_AFTER_INTERVALS = 3;
+// A server that is there answers a resync at once.
+const RESYNC_ANSWER_MS = 3000;
 
 export class LiveConnection {
   /**
@@ -28,13 +33,20 @@ export class LiveConnection {
     this.pbx = null;
     this.state = "connecting";
     this.serverOffsetMs = 0; // browser clock minus server clock
+    this.clockFromDiff = false;
     this.everConnected = false;
     this.stopped = false;
+    this.awaitingPoll = false;
+    this.openedAt = 0;
+    this.resyncSentAt = null;
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible" && !this.isOpen()) this.connectNow();
     });
     window.addEventListener("online", () => this.connectNow());
-    setInterval(() => this.reportStatus(), 1000);
+    setInterval(() => {
+      this.watchSilence();
+      this.reportStatus();
+    }, 1000);
   }
 
   start() {
@@ -68,6 +80,8 @@ export class LiveConnection {
     this.setState(this.everConnected ? "reconnecting" : "connecting");
     socket.onopen = () => {
       this.attempt = 0;
+      this.openedAt = Date.now();
+      this.resyncSentAt = null;
     };
     socket.onmessage = (event) => this.receive(JSON.parse(event.data));
     socket.onclose = (event) => this.closed(event);
@@ -99,10 +113,46 @@ export class LiveConnection {
     if (this.isOpen()) this.socket.send(JSON.stringify({ type: "resync" }));
   }
 
+  /**
+   * An open socket can go quiet while the server still runs: Redis restarted under the web server
+   * and forgot this socket's group membership, or the web server's connection to Redis hangs.
+   * After three silent intervals ask for a snapshot (which renews the membership); if even that
+   * goes unanswered, start over with a new socket.
+   */
+  watchSilence() {
+    if (!this.isOpen()) return;
+    const now = Date.now();
+    if (this.resyncSentAt !== null) {
+      if (now - this.resyncSentAt > RESYNC_ANSWER_MS) this.drop();
+      return;
+    }
+    const heardAt = Math.max(this.lastMessageAt, this.openedAt);
+    if (now - heardAt > STALE_AFTER_INTERVALS * this.options.pollInterval * 1000) {
+      this.resyncSentAt = now;
+      this.resync();
+    }
+  }
+
   receive(message) {
     this.everConnected = true;
     this.lastMessageAt = Date.now();
-    if (message.at) this.serverOffsetMs = Date.now() - Date.parse(message.at);
+    this.resyncSentAt = null;
+    if (message.type === "snapshot" && message.run === "" && this.run) {
+      // The server lost its state (Redis restarted) and has not polled since. Its empty snapshot
+      // would blank the table and close the screen-pops as if every call had ended: keep what
+      // is shown, marked out of date, until the first poll's diff (a new run) brings a resync.
+      this.awaitingPoll = true;
+      this.setState("live");
+      return;
+    }
+    this.awaitingPoll = false;
+    // A diff leaves the server the moment its poll ran, so its `at` is the server's clock now. A
+    // snapshot resent on connect or resync carries an older poll's `at`: good enough until the
+    // first diff, but taken later it would stop the clocks and hide a stalled poller.
+    if (message.at && (message.type === "diff" || !this.clockFromDiff)) {
+      this.serverOffsetMs = Date.now() - Date.parse(message.at);
+      this.clockFromDiff = message.type === "diff";
+    }
     this.pbx = message.pbx;
     if (message.type === "snapshot") {
       this.run = message.run;
@@ -131,7 +181,7 @@ export class LiveConnection {
     const pollerSilent = lastOk !== null && this.serverNow() - lastOk > staleAfterMs;
     this.options.onStatus({
       connection: this.state,
-      stale: silent || (this.pbx !== null && this.pbx.ok && pollerSilent),
+      stale: this.awaitingPoll || silent || (this.pbx !== null && this.pbx.ok && pollerSilent),
       pbxOk: this.pbx === null ? null : this.pbx.ok,
       pbxError: this.pbx ? this.pbx.error : null,
       lastOkAt: lastOk,
