@@ -20,7 +20,7 @@ RINGING = "Çalıyor"
 TALKING = "Konuşuyor"
 # Two poll intervals plus slack for the browser and a busy machine.
 ARRIVAL_MS = int(2 * POLL_INTERVAL * 1000) + 2_000
-# A reconnect waits out its backoff (up to 15 s after a long outage) and a restarted daphne.
+# A reconnect waits out its backoff (up to 5 s, with jitter) and a restarted daphne.
 RECONNECT_MS = 25_000
 UNKNOWN_NUMBER = "905421112233"
 UNKNOWN_DISPLAY = "0542 111 22 33"
