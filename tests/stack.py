@@ -11,6 +11,7 @@ builds it from the test process's own (pytest-env's Redis database and secrets) 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -51,6 +53,29 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def own_database_url(workdir: Path) -> str:
+    """A database of a stack's own on the backend the suite runs on: an SQLite file in `workdir`,
+    or, when the tests run on PostgreSQL (`DATABASE_URL=postgres://…`, as CI's second run does),
+    a fresh PostgreSQL database on that server, dropped when the test session ends."""
+    suite_url = os.environ.get("DATABASE_URL", "")
+    if not suite_url.startswith(("postgres://", "postgresql://")):
+        return sqlite_url(workdir / "stack.sqlite3")
+    import psycopg
+
+    name = f"telsam_stack_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(suite_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    atexit.register(_drop_database, suite_url, name)
+    return suite_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def sqlite_url(path: Path) -> str:
@@ -265,14 +290,14 @@ def http_ok(url: str) -> bool:
 
 
 class PanelStack:
-    """The whole panel (daphne, worker, beat) on its own SQLite file, against `pbx_url`.
+    """The whole panel (daphne, worker, beat) on its own database, against `pbx_url`.
 
     Migrate and fill the database with `manage()` first; `start()` starts every process and
     `stop()` stops them. The web server can be stopped and started again on the same port in
     between, as an operator restarting it would.
 
     `redis_url` and `database_url` point the processes elsewhere than the tests' Redis database
-    and the SQLite file (a private Redis server, PostgreSQL); `redis_client` must then speak to
+    and the stack's own database (`own_database_url`); `redis_client` must then speak to
     that same Redis. `extra_env` sets more variables of their environment.
     """
 
@@ -295,7 +320,7 @@ class PanelStack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = panel_env(
             pbx_url,
-            database_url=database_url or sqlite_url(workdir / "e2e.sqlite3"),
+            database_url=database_url or own_database_url(workdir),
             poll_interval=poll_interval,
             api_timeout=api_timeout,
             **({"REDIS_URL": redis_url} if redis_url else {}),

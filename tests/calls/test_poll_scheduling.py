@@ -29,7 +29,7 @@ def celery(pbx, tmp_path: Path, *roles: str, interval: float = 1.0) -> Iterator[
     """Run `worker` and/or `beat` as real processes pointed at the simulator."""
     env = stack.panel_env(
         pbx.url,
-        database_url=stack.sqlite_url(tmp_path / "worker.sqlite3"),
+        database_url=stack.own_database_url(tmp_path),
         poll_interval=interval,
         api_timeout=5,
     )

@@ -135,7 +135,7 @@ def _get(url: str) -> tuple[int, dict]:
 def test_doctor_explains_configuration_problems_in_words(tmp_path):
     env = stack.panel_env(
         "ftp://pbx.example.invalid/",
-        database_url=stack.sqlite_url(tmp_path / "doctor.sqlite3"),
+        database_url=stack.own_database_url(tmp_path),
         REDIS_URL=f"redis://127.0.0.1:{stack.free_port()}/13",
     )
     result = subprocess.run(
