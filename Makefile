@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick install clean
+.PHONY: demo test lint bench bench-quick soak install clean
 
 demo: $(STAMP)
 	scripts/demo
@@ -17,6 +17,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/run.py --quick
+
+# Ten minutes of load, PBX faults and a web-server restart on loopback; e.g. SOAK_ARGS="--minutes 2".
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,133 @@
+"""A websocket client that speaks the live-calls protocol exactly as the browser does.
+
+It mirrors `static/js/live-connection.js` rule by rule (docs/websocket-protocol.md): apply the
+snapshot, apply diffs in `seq` order, ignore an old `seq`, ask for a `resync` on a gap or a new
+`run`, reconnect after a drop with the same jittered exponential backoff, and never retry close
+code 4401. It also counts what the soak reports: disconnects, recoveries and how long each
+recovery took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+# The browser's constants (live-connection.js).
+CLOSE_UNAUTHENTICATED = 4401
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 15.0
+OPEN_TIMEOUT_S = 10.0
+
+
+def backoff_delay(attempt: int, rng: random.Random) -> float:
+    """Seconds to wait before reconnect attempt `attempt` (0-based): half the ceiling plus jitter,
+    so a restarted server is not hit by every client at the same instant."""
+    ceiling = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**attempt)
+    return ceiling / 2 + rng.random() * (ceiling / 2)
+
+
+@dataclass
+class ClientStats:
+    snapshots: int = 0
+    diffs_applied: int = 0
+    diffs_ignored: int = 0  # an old seq, already part of a snapshot
+    resyncs: int = 0  # a gap or a new run: asked for a snapshot
+    disconnects: int = 0  # an open connection dropped
+    recoveries: int = 0  # a snapshot received again after a drop
+    failed_attempts: int = 0  # reconnect attempts refused (the server was down)
+    reconnect_s: list[float] = field(default_factory=list)  # drop → first snapshot again
+    disconnected_at: list[float] = field(default_factory=list)  # wall-clock times of drops
+    unauthenticated: bool = False
+
+
+class LiveClient:
+    """One panel's view of the live calls, kept up to date over `/ws/calls/` until cancelled."""
+
+    def __init__(self, name: str, base_url: str, cookie: str, *, seed: int) -> None:
+        self.name = name
+        self.ws_url = base_url.replace("http://", "ws://", 1) + "/ws/calls/"
+        self.origin = base_url
+        self.headers = {"Cookie": cookie}  # "sessionid=…", the logged-in session
+        self.rng = random.Random(seed)
+        self.run: str | None = None
+        self.seq: int | None = None
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.stats = ClientStats()
+        self.connected = False  # a socket is open and a snapshot has arrived on it
+        self._dropped_at: float | None = None  # monotonic time of the drop being recovered from
+
+    async def run_forever(self) -> None:
+        """Connect, follow the protocol, reconnect after every drop; ends only when cancelled or
+        refused with 4401."""
+        attempt = 0
+        while True:
+            was_open = False
+            close_code: int | None = None
+            try:
+                async with connect(
+                    self.ws_url,
+                    origin=self.origin,  # type: ignore[arg-type]
+                    additional_headers=self.headers,
+                    open_timeout=OPEN_TIMEOUT_S,
+                    close_timeout=2,
+                    # Browsers send no pings; a dead server shows as a closed socket.
+                    ping_interval=None,
+                    max_size=8 * 2**20,
+                ) as socket:
+                    was_open = True
+                    attempt = 0  # like the page's onopen
+                    close_code = await self._receive(socket)
+            except ConnectionClosed as exc:
+                close_code = exc.rcvd.code if exc.rcvd is not None else None
+            except (OSError, TimeoutError, InvalidHandshake):
+                pass  # the server is down or restarting: retry later
+            self.connected = False
+            if close_code == CLOSE_UNAUTHENTICATED:
+                self.stats.unauthenticated = True
+                return
+            if was_open:
+                if self._dropped_at is None:
+                    self._dropped_at = time.monotonic()
+                    self.stats.disconnects += 1
+                    self.stats.disconnected_at.append(time.time())
+            else:
+                self.stats.failed_attempts += 1
+            await asyncio.sleep(backoff_delay(attempt, self.rng))
+            attempt += 1
+
+    async def _receive(self, socket: ClientConnection) -> int | None:
+        async for text in socket:
+            await self._handle(socket, json.loads(text))
+        return socket.close_code
+
+    async def _handle(self, socket: ClientConnection, message: dict[str, Any]) -> None:
+        if message.get("type") == "snapshot":
+            self.run, self.seq = message["run"], message["seq"]
+            self.calls = {call["channel"]: call for call in message["calls"]}
+            self.stats.snapshots += 1
+            self.connected = True
+            if self._dropped_at is not None:
+                self.stats.recoveries += 1
+                self.stats.reconnect_s.append(time.monotonic() - self._dropped_at)
+                self._dropped_at = None
+        elif message.get("type") == "diff":
+            if message["run"] != self.run or self.seq is None or message["seq"] > self.seq + 1:
+                # A reset server or a missed diff: only a full snapshot is safe.
+                self.stats.resyncs += 1
+                await socket.send(json.dumps({"type": "resync"}))
+            elif message["seq"] == self.seq + 1:
+                self.seq = message["seq"]
+                for call in (*message["added"], *message["changed"]):
+                    self.calls[call["channel"]] = call
+                for channel in message["removed"]:
+                    self.calls.pop(channel, None)
+                self.stats.diffs_applied += 1
+            else:
+                self.stats.diffs_ignored += 1
