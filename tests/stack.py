@@ -191,13 +191,13 @@ class Process:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def celery(role: str, env: Mapping[str, str], workdir: Path) -> Process:
+def celery(role: str, env: Mapping[str, str], workdir: Path, log_level: str = "WARNING") -> Process:
     """A Celery `worker` or `beat` of the panel (not started yet)."""
     arguments = {
         "worker": ["worker", "--concurrency", "2", "--without-gossip", "--without-mingle"],
         "beat": ["beat", "--schedule", str(workdir / "beat-schedule")],
     }[role]
-    argv = [sys.executable, "-m", "celery", "-A", "telsam_panel", *arguments, "-l", "WARNING"]
+    argv = [sys.executable, "-m", "celery", "-A", "telsam_panel", *arguments, "-l", log_level]
     return Process(role, argv, env, workdir / f"{role}.log")
 
 
@@ -262,9 +262,11 @@ def running(*processes: Process) -> Iterator[tuple[Process, ...]]:
         yield processes
 
 
-def manage(*args: str, env: Mapping[str, str], timeout: float = 120) -> str:
-    """Run a `manage.py` command to completion; its output, or an error that shows it."""
-    result = subprocess.run(
+def run_manage(
+    *args: str, env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a `manage.py` command to completion, whatever its exit status."""
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=dict(env),
@@ -273,6 +275,11 @@ def manage(*args: str, env: Mapping[str, str], timeout: float = 120) -> str:
         timeout=timeout,
         check=False,
     )
+
+
+def manage(*args: str, env: Mapping[str, str], timeout: float = 120) -> str:
+    """Run a `manage.py` command to completion; its output, or an error that shows it."""
+    result = run_manage(*args, env=env, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(
             f"manage.py {args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"

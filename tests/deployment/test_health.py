@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -15,7 +13,7 @@ from calls.poller import poll_active_calls
 from telsam_panel.health import max_poll_age
 from tests import stack
 from tests.conftest import PBX_PASSWORD
-from tests.stack import ROOT, PanelStack, wait_for
+from tests.stack import PanelStack, wait_for
 
 pytestmark = pytest.mark.usefixtures("live_redis")
 
@@ -107,15 +105,7 @@ def test_it_turns_unhealthy_when_the_poller_stops_and_doctor_says_why(
 
 
 def doctor(panel: PanelStack) -> tuple[int, str]:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "doctor"],
-        cwd=ROOT,
-        env=panel.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = stack.run_manage("doctor", env=panel.env)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -138,15 +128,7 @@ def test_doctor_explains_configuration_problems_in_words(tmp_path):
         database_url=stack.own_database_url(tmp_path),
         REDIS_URL=f"redis://127.0.0.1:{stack.free_port()}/13",
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "doctor", "--offline"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = stack.run_manage("doctor", "--offline", env=env)
     assert result.returncode == 1
     assert "redis     FAIL ConnectionError" in result.stdout
     assert "settings  FAIL calls.E001: TELSAM_API_URL is not an http(s) URL" in result.stdout

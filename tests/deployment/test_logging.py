@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 from tests.conftest import PBX_PASSWORD
-from tests.stack import ROOT, panel_env, sqlite_url
+from tests.stack import panel_env, run_manage, sqlite_url
 
 LOG_SOME_RECORDS = f"""
 import logging
@@ -25,15 +24,9 @@ def run_shell(tmp_path, **env) -> subprocess.CompletedProcess:
     environment = panel_env(
         "http://127.0.0.1:9/", database_url=sqlite_url(tmp_path / "log.sqlite3"), **env
     )
-    return subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", LOG_SOME_RECORDS],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_manage("shell", "--no-imports", "-c", LOG_SOME_RECORDS, env=environment)
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 def test_json_logs_are_one_object_per_line_on_stdout_with_secrets_masked(tmp_path):

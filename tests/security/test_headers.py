@@ -6,17 +6,15 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-pytestmark = pytest.mark.django_db
+from tests.stack import run_manage
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
 
 
 def logged_in(user, **defaults) -> Client:
@@ -91,15 +89,7 @@ def test_a_client_cannot_claim_https_by_itself_without_the_proxy_setting(setting
 
 def _check_deploy(**env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "telsam_panel.settings", **env}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_manage("check", "--deploy", "--fail-level", "WARNING", env=environment)
 
 
 PRODUCTION = {

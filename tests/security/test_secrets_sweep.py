@@ -19,7 +19,6 @@ import json
 import re
 import secrets
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -38,7 +37,15 @@ from calls.live_state import SNAPSHOT_KEY
 from calls.simulator import PbxSimulator, SimulatorServer
 from calls.simulator.engine import FAULT_KINDS
 from tests.conftest import PBX_USER
-from tests.stack import ROOT, Process, daphne, free_port, http_ok, panel_env, wait_for
+from tests.stack import (
+    celery,
+    daphne,
+    free_port,
+    http_ok,
+    panel_env,
+    run_manage,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -155,27 +162,9 @@ class Pbx:
             self.server = SimulatorServer(self.sim, port=self.port).start()
 
 
-def _celery(role: str, env: dict[str, str], workdir: Path) -> Process:
-    """A worker or beat logging at DEBUG, where libraries print the most."""
-    arguments = {
-        "worker": ["worker", "--concurrency", "2", "--without-gossip", "--without-mingle"],
-        "beat": ["beat", "--schedule", str(workdir / "beat-schedule")],
-    }[role]
-    argv = [sys.executable, "-m", "celery", "-A", "telsam_panel", *arguments, "-l", "DEBUG"]
-    return Process(role, argv, env, workdir / f"{role}.log")
-
-
 def _run(*args: str, env: dict[str, str]) -> str:
     """A management command's whole output, whether it succeeds or not."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_manage(*args, env=env)
     return f"$ manage.py {' '.join(args)} → {result.returncode}\n{result.stdout}{result.stderr}"
 
 
@@ -192,8 +181,8 @@ class Panel:
         self.redis = redis.Redis.from_url(env["REDIS_URL"])
         self.processes = [
             daphne(self.port, env, workdir),
-            _celery("worker", env, workdir),
-            _celery("beat", env, workdir),
+            celery("worker", env, workdir, log_level="DEBUG"),
+            celery("beat", env, workdir, log_level="DEBUG"),
         ]
 
     def snapshot(self) -> dict | None:
