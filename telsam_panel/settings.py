@@ -309,6 +309,7 @@ LOGGING = {
     "loggers": {
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},  # "Sending due task" every interval
         # django-axes logs four lines per login at INFO; lockouts come at WARNING.
         "axes": {"level": "WARNING"},
     },
