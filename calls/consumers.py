@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from calls import events
@@ -17,9 +17,36 @@ CLOSE_UNAUTHENTICATED = 4401
 # Sent before the first poll has stored anything: a run of "" makes the first diff trigger a resync.
 _NO_SNAPSHOT_YET = events.encode(
     events.snapshot_message(
-        "", 0, None, [], {"ok": False, "last_ok_at": None, "error": "Waiting for the first poll"}
+        "",
+        0,
+        None,
+        [],
+        {
+            "ok": False,
+            "last_ok_at": None,
+            "error": "Waiting for the first poll",
+            "reason": "waiting",
+        },
     )
 )
+# How many channel-layer calls (joining and leaving groups) one web process makes at once. A
+# thousand browsers reconnecting together (a restarted server, a network blip) would otherwise
+# each take a Redis connection at the same moment; past the layer's pool limit (redis-py: 100)
+# the call raises, the socket dies, and the browser comes back to try again (bench/live_latency.py
+# measured the cascade). Waiting for a slot costs milliseconds.
+_LAYER_CALLS_AT_ONCE = 50
+_layer_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _layer_slot() -> asyncio.Semaphore:
+    """The running event loop's limit on simultaneous channel-layer calls."""
+    loop = asyncio.get_running_loop()
+    slot = _layer_slots.get(loop)
+    if slot is None:
+        slot = _layer_slots[loop] = asyncio.Semaphore(_LAYER_CALLS_AT_ONCE)
+    return slot
 
 
 class LiveCallsConsumer(AsyncWebsocketConsumer):
@@ -35,22 +62,36 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
         # The right to watch ends with the session: at logout (a push to this user's group) or
         # when the session expires (a timer), whichever comes first.
         self.user_group = events.user_group(user.pk)
-        await self.channel_layer.group_add(self.user_group, self.channel_name)
-        seconds_left = await database_sync_to_async(self.scope["session"].get_expiry_age)()
+        async with _layer_slot():
+            await self.channel_layer.group_add(self.user_group, self.channel_name)
+        # The session is already loaded (the user was read from it): no trip to the database or to
+        # the one sync thread, which a thousand connecting browsers would queue up behind.
+        seconds_left = await self.scope["session"].aget_expiry_age()
         self._session_timer = asyncio.get_running_loop().call_later(
             seconds_left, lambda: asyncio.ensure_future(self.session_ended({}))
         )
         # Subscribe first, then read the state, so no diff can fall between the two.
-        await self.channel_layer.group_add(events.GROUP, self.channel_name)
+        await self._join_broadcast()
         await self.accept()
         await self._send_snapshot()
 
     async def disconnect(self, code: int) -> None:
         if self._session_timer is not None:
             self._session_timer.cancel()
-        await self.channel_layer.group_discard(events.GROUP, self.channel_name)
-        if hasattr(self, "user_group"):
-            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+        async with _layer_slot():
+            await self.channel_layer.group_discard(events.GROUP, self.channel_name)
+            if hasattr(self, "user_group"):
+                await self.channel_layer.group_discard(self.user_group, self.channel_name)
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels closes stale database connections before every handler, which is a hop through
+        # the one thread that runs sync code; a diff pushed to a thousand sockets queued a
+        # thousand hops behind each other and made most of the fan-out time (profiled with
+        # py-spy, docs/benchmarks.md). A push never touches the database, so it goes straight on.
+        if message.get("type") == events.PUSH_EVENT:
+            await self.calls_push(message)
+        else:
+            await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -58,8 +99,9 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
         except ValueError:
             return
         if isinstance(message, dict) and message.get("type") == "resync":
-            # Group membership expires in the channel layer; a resync renews it.
-            await self.channel_layer.group_add(events.GROUP, self.channel_name)
+            # Group membership expires in the channel layer and is lost when Redis restarts; a
+            # resync (sent by a page that has heard nothing for a while) renews it.
+            await self._join_broadcast()
             await self._send_snapshot()
 
     async def calls_push(self, event: dict) -> None:
@@ -68,6 +110,10 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
 
     async def session_ended(self, event: dict) -> None:
         await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _join_broadcast(self) -> None:
+        async with _layer_slot():
+            await self.channel_layer.group_add(events.GROUP, self.channel_name)
 
     async def _send_snapshot(self) -> None:
         text = await sync_to_async(load_snapshot_text, thread_sensitive=False)()

@@ -275,3 +275,17 @@ async def test_a_caller_added_as_customer_during_the_call_gets_their_name(pbx_se
     assert named is not None and named["channel"] == channel
     assert named["customer"]["name"] == "Yeni Müşteri"
     await panel.disconnect()
+
+
+async def test_a_burst_of_panels_connecting_at_once_all_get_their_snapshot(alice):
+    # A restarted web server sees every browser come back within a second or two; more
+    # simultaneous channel-layer calls than Redis's connection pool allows used to kill sockets.
+    await poll()
+    panels = [await open_panel(alice) for _ in range(150)]
+    try:
+        results = await asyncio.gather(*(p.connect(timeout=30) for p in panels))
+        assert all(ok for ok, _ in results)
+        snapshots = await asyncio.gather(*(p.receive_json_from(timeout=30) for p in panels))
+        assert {s["type"] for s in snapshots} == {"snapshot"}
+    finally:
+        await asyncio.gather(*(p.disconnect() for p in panels), return_exceptions=True)

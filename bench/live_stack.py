@@ -1,0 +1,614 @@
+"""What the live-path benchmarks share: the panel's processes as production runs them, the PBX
+simulator in this process (so the moment a call starts and the moment the PBX answered are known
+exactly), logged-in sessions, client fleets, and CPU and memory readings of every process.
+
+Everything runs on loopback. Redis is database 9 of the local server (`BENCH_REDIS_URL`), flushed
+at the start; the database is the benchmark's own (`setup_django`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for path in (str(ROOT), str(HERE)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+PBX_USER = "bench"
+PBX_PASSWORD = "bench-password"  # noqa: S105 (the simulator's, on loopback)
+# The channel layers compared: the deployed settings, and the same with the pub/sub layer.
+SETTINGS_MODULES = {"core": "telsam_panel.settings", "pubsub": "bench.settings_pubsub"}
+SERVERS = ("daphne", "uvicorn")
+# The ASGI application: the panel's, or the one with the consumer as it was before the fan-out
+# fixes (for the before/after comparison).
+APPS = {
+    "panel": "telsam_panel.asgi:application",
+    "unpatched": "bench.live_asgi_unpatched:application",
+}
+EXTENSIONS = tuple(str(n) for n in range(101, 113))
+
+
+def setup(backend: str) -> str:
+    """Point this process at a fresh benchmark database and Redis database 9; the database URL.
+
+    Redis is flushed: only the benchmark's own database, never 0.
+    """
+    if urlsplit(REDIS_URL).path.strip("/") in ("", "0"):
+        raise SystemExit("BENCH_REDIS_URL must name a Redis database other than 0")
+    os.environ["REDIS_URL"] = REDIS_URL
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["DEBUG"] = "false"
+    from setup_django import database_url, fresh_database
+
+    fresh_database(backend)
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    return database_url(backend)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def seed(customers: int, sessions: int, users: int = 50) -> tuple[list[str], list[str]]:
+    """Customers (one mobile number each) and agents with `sessions` logged-in sessions.
+
+    Returns the customers' numbers as the PBX sends them and one `Cookie` header per session.
+    Sessions are written as Django's login writes them, in bulk (a thousand logins through the form
+    would measure the login page instead).
+    """
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from customers.models import Customer, PhoneNumber
+
+    numbers = [f"+90532{index:07d}" for index in range(customers)]
+    created = Customer.objects.bulk_create(
+        Customer(name=f"Müşteri {index}", company="Bench A.Ş.") for index in range(customers)
+    )
+    if not created or created[0].pk is None:  # SQLite before 3.35 returns no ids
+        created = list(Customer.objects.order_by("id"))
+    PhoneNumber.objects.bulk_create(
+        PhoneNumber(customer=customer, number=number)
+        for customer, number in zip(created, numbers, strict=True)
+    )
+    agents, _ = Group.objects.get_or_create(name="Agents")
+    user_model = get_user_model()
+    people = []
+    for index in range(users):
+        user = user_model.objects.create_user(f"bench-agent-{index:03d}", password=None)
+        user.groups.add(agents)
+        people.append(user)
+    expires = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    rows, cookies = [], []
+    for index in range(sessions):
+        user = people[index % users]
+        key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        rows.append(
+            Session(session_key=key, session_data=SessionStore().encode(data), expire_date=expires)
+        )
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={key}")
+    Session.objects.bulk_create(rows, batch_size=500)
+    from django.db import connections
+
+    connections.close_all()  # the stack's processes use the database from now on
+    return [number.lstrip("+") for number in numbers], cookies
+
+
+# --- the PBX ----------------------------------------------------------------------------------
+
+
+def timed_simulator(**options: Any) -> Any:
+    """A `PbxSimulator` that also notes when it answered each `activecalls` request and with
+    which channels: the start of "our own overhead"."""
+    from calls.simulator import PbxSimulator
+
+    class TimedSimulator(PbxSimulator):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.answers: list[tuple[float, frozenset[str]]] = []
+
+        def api_payload(self, params: Any) -> Any:
+            payload = super().api_payload(params)
+            if params.get("action") == "activecalls" and payload[0].get("success"):
+                channels = frozenset(row["channel"] for row in payload[0]["data"])
+                self.answers.append((time.monotonic(), channels))
+            return payload
+
+        def answered_at(self, channel: str, after: float) -> float | None:
+            """When the first answer after `after` that contained `channel` was made."""
+            for at, channels in self.answers:
+                if at >= after and channel in channels:
+                    return at
+            return None
+
+        def activecalls_between(self, start: float, end: float) -> int:
+            return sum(1 for at, _ in self.answers if start <= at < end)
+
+    return TimedSimulator(PBX_USER, PBX_PASSWORD, **options)
+
+
+# --- the panel's processes --------------------------------------------------------------------
+
+
+class LiveStack:
+    """The web server (daphne or uvicorn), a Celery worker and beat, started for real.
+
+    `layer` picks the settings module ("core": the deployed one; "pubsub": bench/settings_pubsub),
+    `app` the ASGI application (see `APPS`).
+    The poller (worker and beat) can be restarted with another interval while the web server and
+    its sockets stay up.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        pbx_url: str,
+        database_url: str,
+        *,
+        server: str,
+        layer: str,
+        app: str = "panel",
+    ) -> None:
+        from tests.stack import free_port
+
+        if server not in SERVERS or layer not in SETTINGS_MODULES or app not in APPS:
+            raise ValueError(f"unknown server {server!r}, layer {layer!r} or app {app!r}")
+        self.workdir = workdir
+        self.server, self.layer, self.app = server, layer, app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/calls/"
+        (workdir / "static").mkdir(exist_ok=True)
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULES[layer],
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "TELSAM_API_URL": pbx_url,
+            "TELSAM_API_USERNAME": PBX_USER,
+            "TELSAM_API_PASSWORD": PBX_PASSWORD,
+            "TELSAM_API_TIMEOUT": "1",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "STATIC_ROOT": str(workdir / "static"),
+            "PYTHONWARNINGS": "ignore",
+        }
+        self.web = self._web_process()
+        self.worker: Any = None
+        self.beat: Any = None
+        self.interval: float | None = None
+
+    def _web_process(self) -> Any:
+        """The server as deployed (docker-compose.yml runs daphne with defaults)."""
+        from tests.stack import Process
+
+        if self.server == "daphne":
+            argv = [
+                sys.executable,
+                *("-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
+                APPS[self.app],
+            ]
+        else:
+            # Without per-message compression, like daphne: diffs are a few hundred bytes, and
+            # a zlib context per socket costs more memory than the whole rest of a connection.
+            argv = [
+                sys.executable,
+                *("-m", "uvicorn", APPS[self.app]),
+                *("--host", "127.0.0.1", "--port", str(self.port)),
+                *("--ws-per-message-deflate", "false", "--lifespan", "off"),
+                *("--log-level", "warning", "--no-access-log"),
+            ]
+        return Process(self.server, argv, self.env, self.workdir / f"{self.server}.log")
+
+    def start_web(self) -> float:
+        """Start the web server; the monotonic time it first answered."""
+        from tests.stack import wait_for
+
+        self.web.start()
+
+        def up() -> bool:
+            if not self.web.running:
+                raise RuntimeError(f"{self.web.name} exited:\n{self.web.tail()}")
+            return _answers(f"{self.url}/healthz")
+
+        if not wait_for(up, 60, step=0.05):
+            raise RuntimeError(f"{self.web.name} did not answer:\n{self.web.tail()}")
+        return time.monotonic()
+
+    def start_poller(self, interval: float) -> None:
+        """(Re)start worker and beat polling every `interval` seconds; wait for two polls."""
+        from tests.stack import celery
+
+        self.stop_poller()
+        env = {**self.env, "TELSAM_POLL_INTERVAL": f"{interval:g}"}
+        self.worker = celery("worker", env, self.workdir).start()
+        self.beat = celery("beat", env, self.workdir).start()
+        self.interval = interval
+        first = self.wait_for_seq(lambda seq: seq >= 1, 60)
+        self.wait_for_seq(lambda seq: seq >= first + 1, 10 * interval + 10)
+
+    def stop_poller(self) -> None:
+        for process in (self.beat, self.worker):
+            if process is not None:
+                process.stop()
+        self.beat = self.worker = None
+
+    def stop(self) -> None:
+        self.stop_poller()
+        self.web.stop()
+
+    def snapshot_text(self) -> str | None:
+        from calls.live_state import SNAPSHOT_KEY, redis_client
+
+        raw = redis_client().get(SNAPSHOT_KEY)
+        return raw.decode() if raw is not None else None
+
+    def seq(self) -> int:
+        text = self.snapshot_text()
+        return json.loads(text)["seq"] if text else 0
+
+    def wait_for_seq(self, condition: Any, timeout: float) -> int:
+        from tests.stack import wait_for
+
+        seq = wait_for(lambda: (s := self.seq()) and condition(s) and s, timeout, step=0.05)
+        if not seq:
+            raise RuntimeError(f"no poll as expected within {timeout} s:\n{self.logs()}")
+        return int(seq)
+
+    def pids(self) -> dict[str, int]:
+        pids = {"web": self.web.popen.pid} if self.web.running else {}
+        for name in ("worker", "beat"):
+            process = getattr(self, name)
+            if process is not None and process.running:
+                pids[name] = process.popen.pid
+        return pids
+
+    def logs(self) -> str:
+        processes = [p for p in (self.web, self.worker, self.beat) if p is not None]
+        return "\n".join(f"--- {p.name}\n{p.tail(20)}" for p in processes)
+
+
+def _answers(url: str) -> bool:
+    """Whether a server answers HTTP at `url` at all (the health check may well say 503)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (our own server)
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+# --- the clients ------------------------------------------------------------------------------
+
+
+class Fleet:
+    """One `bench/live_fleet.py` process and its pipes."""
+
+    def __init__(self, ws_url: str, cookies: Sequence[str], workdir: Path, name: str) -> None:
+        cookies_file = workdir / f"{name}.cookies"
+        cookies_file.write_text("\n".join(cookies) + "\n")
+        self.log = (workdir / f"{name}.log").open("ab")
+        self.popen = subprocess.Popen(
+            [sys.executable, str(HERE / "live_fleet.py"), ws_url, str(cookies_file), "7"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            bufsize=1,
+        )
+        self.answers: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.answers.put(line)
+
+    def send(self, command: dict[str, Any]) -> None:
+        assert self.popen.stdin is not None
+        self.popen.stdin.write(json.dumps(command) + "\n")
+        self.popen.stdin.flush()
+
+    def answer(self, timeout: float) -> dict[str, Any]:
+        try:
+            return json.loads(self.answers.get(timeout=timeout))
+        except queue.Empty:
+            raise RuntimeError(f"the client fleet did not answer within {timeout} s") from None
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            try:
+                self.send({"cmd": "quit"})
+                self.popen.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired):
+                self.popen.kill()
+                self.popen.wait()
+        self.log.close()
+
+
+class Fleets:
+    """Clients spread over `processes` fleet processes, asked together."""
+
+    def __init__(
+        self, ws_url: str, cookies: Sequence[str], workdir: Path, processes: int = 1
+    ) -> None:
+        self.fleets = [
+            Fleet(ws_url, cookies[index::processes], workdir, f"fleet-{index}")
+            for index in range(processes)
+        ]
+        self.size = 0
+
+    def ask(self, command: dict[str, Any], timeout: float = 120) -> list[dict[str, Any]]:
+        for fleet in self.fleets:
+            fleet.send(command)
+        return [fleet.answer(timeout) for fleet in self.fleets]
+
+    def grow(self, to: int, batch: int = 100) -> dict[str, Any]:
+        """Open clients up to `to` in batches of `batch` (split over the processes)."""
+        count = len(self.fleets)
+        shares = [to // count + (1 if index < to % count else 0) for index in range(count)]
+        for fleet, share in zip(self.fleets, shares, strict=True):
+            fleet.send({"cmd": "grow", "to": share, "batch": max(1, batch // count)})
+        answers = [fleet.answer(600) for fleet in self.fleets]
+        self.size = to
+        steps = max(len(a["batches_s"]) for a in answers)
+        batches = [
+            max(a["batches_s"][i] for a in answers if i < len(a["batches_s"])) for i in range(steps)
+        ]
+        return {
+            "open": sum(a["open"] for a in answers),
+            "batches_s": batches,
+            "failures": sum(a["failures"] for a in answers),
+        }
+
+    def reset(self) -> None:
+        self.ask({"cmd": "reset"})
+
+    def status(self) -> dict[str, Any]:
+        answers = self.ask({"cmd": "status"})
+        return {key: _merge([a[key] for a in answers]) for key in answers[0]}
+
+    def report(self, channels: Iterable[str]) -> tuple[dict[str, list[float]], dict[str, int]]:
+        """Receipt times per channel (all clients) and the message counters, summed."""
+        answers = self.ask({"cmd": "report", "channels": list(channels)})
+        receipts: dict[str, list[float]] = {}
+        counts: dict[str, int] = {}
+        for answer in answers:
+            for channel, times in answer["receipts"].items():
+                receipts.setdefault(channel, []).extend(times)
+            for key, value in answer["counts"].items():
+                counts[key] = counts.get(key, 0) + value
+        return receipts, counts
+
+    def wait_receipts(self, channels: Iterable[str], timeout: float) -> bool:
+        answers = self.ask(
+            {"cmd": "wait_receipts", "channels": list(channels), "timeout": timeout}, timeout + 30
+        )
+        return all(a["complete"] for a in answers)
+
+    def reconnect_all(self) -> float:
+        """Cut every client's socket at once; they reconnect at once. The earliest cut time."""
+        return min(a["cut_at"] for a in self.ask({"cmd": "reconnect_all"}))
+
+    def wait_back(self, since: float, up: float, timeout: float) -> dict[str, Any]:
+        answers = self.ask(
+            {"cmd": "wait_back", "since": since, "up": up, "timeout": timeout}, timeout + 30
+        )
+        lasts = [a["last_back_at"] for a in answers if a["last_back_at"] is not None]
+        return {
+            "back": sum(a["back"] for a in answers),
+            "total": sum(a["total"] for a in answers),
+            "last_back_at": max(lasts) if lasts else None,
+            "failed_before_up": sum(a["failed_before_up"] for a in answers),
+            "failed_after_up": sum(a["failed_after_up"] for a in answers),
+            "unauthenticated": sum(a["unauthenticated"] for a in answers),
+            "failure_kinds": _merge([a["failure_kinds"] for a in answers]),
+        }
+
+    def pids(self) -> list[int]:
+        return [fleet.popen.pid for fleet in self.fleets]
+
+    def stop(self) -> None:
+        for fleet in self.fleets:
+            fleet.stop()
+
+
+def _merge(values: list[Any]) -> Any:
+    """Sum numbers, or add up dicts of numbers key by key."""
+    if values and isinstance(values[0], dict):
+        merged: dict[str, Any] = {}
+        for value in values:
+            for key, number in value.items():
+                merged[key] = merged.get(key, 0) + number
+        return merged
+    return sum(values)
+
+
+# --- all of it together -----------------------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    sim: Any  # the timed simulator
+    stack: LiveStack
+    fleets: Fleets
+    pool: list[str]  # the customers' numbers as the PBX sends them
+    workdir: Path
+
+
+@contextmanager
+def live_bench(
+    backend: str,
+    *,
+    sessions: int,
+    server: str = "daphne",
+    layer: str = "core",
+    app: str = "panel",
+    fleet_processes: int | None = None,
+    traffic: bool = False,
+    customers: int = 2000,
+    keep: bool = False,
+) -> Iterator[Bench]:
+    """A fresh database with customers and `sessions` logged-in sessions, the simulator (with
+    busy generated traffic if `traffic`), the web server up (the poller is started by the
+    caller), and the client fleets (no client open yet). Everything is stopped on the way out,
+    and the web server's log is printed if something failed."""
+    database_url = setup(backend)
+    pool, cookies = seed(customers, sessions)
+    from calls.simulator import SimulatorServer
+
+    options: dict[str, Any] = {"traffic": False}
+    if traffic:
+        # A busy call centre: a new call every 2 s on average, up to 40 at once, 60 % of the
+        # callers known customers; no history to pre-fill.
+        options = {
+            "traffic": True,
+            "seed": 2026,
+            "caller_pool": pool[:1000],
+            "mean_gap": 2.0,
+            "max_concurrent": 40,
+            "history_hours": 0,
+        }
+    sim = timed_simulator(**options)
+    pbx = SimulatorServer(sim).start()
+    workdir = Path(tempfile.mkdtemp(prefix="telsam-live-"))
+    stack = LiveStack(workdir, pbx.url, database_url, server=server, layer=layer, app=app)
+    processes = fleet_processes or max(1, -(-sessions // 500))
+    fleets = Fleets(stack.ws_url, cookies, workdir, processes)
+    try:
+        stack.start_web()
+        yield Bench(sim, stack, fleets, pool, workdir)
+    except BaseException:
+        print(stack.logs(), file=sys.stderr)
+        raise
+    finally:
+        fleets.stop()
+        stack.stop()
+        pbx.stop()
+        if keep:
+            print(f"work directory: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- readings ---------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU time of a process (and its children: Celery's pool) so far."""
+    try:
+        process = psutil.Process(pid)
+        members = [process, *(process.children(recursive=True) if children else [])]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for member in members:
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def rss_mb(pid: int, *, children: bool = False) -> float:
+    try:
+        process = psutil.Process(pid)
+        members = [process, *(process.children(recursive=True) if children else [])]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return round(total / 2**20, 1)
+
+
+@dataclass
+class CpuMeter:
+    """CPU used by named processes over a window, as a percentage of one core."""
+
+    pids: dict[str, list[int]]
+    started: float = field(default_factory=time.monotonic)
+    before: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.before = {name: self._cpu(pids) for name, pids in self.pids.items()}
+        self.started = time.monotonic()
+
+    @staticmethod
+    def _cpu(pids: list[int]) -> float:
+        return sum(cpu_seconds(pid, children=True) for pid in pids)
+
+    def percent(self) -> dict[str, float]:
+        elapsed = max(1e-6, time.monotonic() - self.started)
+        return {
+            name: round(100 * (self._cpu(pids) - self.before[name]) / elapsed, 1)
+            for name, pids in self.pids.items()
+        }
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile (share 0.95 = p95) of `values`; None if there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 1)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": psutil.cpu_count(logical=True),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "load": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def emit(record: dict[str, Any]) -> None:
+    """One JSON line on stdout: what `bench/run.py` collects."""
+    print(json.dumps(record, ensure_ascii=False), flush=True)
