@@ -99,3 +99,23 @@ def _fast_tests(settings):
     }
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """On PostgreSQL, end the test database's other sessions before pytest-django drops it.
+
+    Async tests reach the database from worker threads (`database_sync_to_async`) whose
+    connections outlive the tests; PostgreSQL refuses to drop a database anyone is connected to,
+    which would leave `test_test` behind.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
