@@ -348,6 +348,19 @@ class PanelStack:
     def manage(self, *args: str) -> str:
         return manage(*args, env=self.env)
 
+    @contextmanager
+    def serving(self, *setup_code: str) -> Iterator[PanelStack]:
+        """Migrate, run each piece of `setup_code` in `manage.py shell`, start every process, and
+        stop them all on the way out, whatever happened."""
+        try:
+            self.manage("migrate", "--no-input", "-v", "0")
+            for code in setup_code:
+                self.manage("shell", "-c", code)
+            self.start()
+            yield self
+        finally:
+            self.stop()
+
     def start(self) -> PanelStack:
         """Start every process and wait until a browser would get live data."""
         for process in self.processes:

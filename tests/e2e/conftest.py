@@ -77,7 +77,7 @@ AYSE = Customer(
 )
 
 
-def _seed_code() -> str:
+def seed_code() -> str:
     """Python for `manage.py shell -c`: the personas and Ayşe, through the app's own services."""
     return "\n".join(
         [
@@ -102,8 +102,8 @@ class SimulatedPbx:
     """The simulator served over HTTP; `stop()` takes the PBX off the network (connections are
     refused) and `start()` brings it back on the same port with the same calls."""
 
-    def __init__(self) -> None:
-        self.sim = PbxSimulator(PBX_USER, PBX_PASSWORD, seed=1, traffic=False)
+    def __init__(self, password: str = PBX_PASSWORD, seed: int = 1) -> None:
+        self.sim = PbxSimulator(PBX_USER, password, seed=seed, traffic=False)
         self.server: SimulatorServer | None = SimulatorServer(self.sim, port=0).start()
         self.port = self.server.port
         self.url = self.server.url
@@ -148,12 +148,9 @@ def stack(
     )
     request.config.stash[_STACK] = panel
     try:
-        panel.manage("migrate", "--no-input", "-v", "0")
-        panel.manage("shell", "-c", _seed_code())
-        panel.start()
-        yield panel
+        with panel.serving(seed_code()):
+            yield panel
     finally:
-        panel.stop()
         del request.config.stash[_STACK]
         client.flushdb()  # the broker's queues and the snapshot, for the tests that follow
         client.close()

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from calls.live_state import POLL_COUNTERS_KEY
 from calls.simulator import PbxSimulator
-from tests.e2e.conftest import ALICE, AYSE, SimulatedPbx, _seed_code
+from tests.e2e.conftest import ALICE, AYSE, SimulatedPbx, seed_code
 from tests.resilience.browser import Chromium, PanelPage
 from tests.resilience.tcp_proxy import TcpProxy
 from tests.stack import PanelStack, wait_for
@@ -93,13 +93,8 @@ def stack(
         api_timeout=API_TIMEOUT,
         database_url=f"postgres://postgres@127.0.0.1:{proxy.port}/{database}",
     )
-    try:
-        panel.manage("migrate", "--no-input", "-v", "0")
-        panel.manage("shell", "-c", _seed_code())
-        panel.start()
+    with panel.serving(seed_code()):
         yield panel
-    finally:
-        panel.stop()
 
 
 @pytest.fixture(scope="module")

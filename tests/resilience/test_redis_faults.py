@@ -22,7 +22,7 @@ from kombu import Connection
 from calls.live_state import POLL_COUNTERS_KEY
 from calls.simulator import PbxSimulator
 from telsam_panel.celery import app as celery_app
-from tests.e2e.conftest import AYSE, SAM, SimulatedPbx, _seed_code
+from tests.e2e.conftest import AYSE, SAM, SimulatedPbx, seed_code
 from tests.resilience.browser import Chromium, PanelPage
 from tests.resilience.tcp_proxy import TcpProxy
 from tests.stack import PanelStack, Process, free_port, redis_server, wait_for, wait_for_redis
@@ -93,13 +93,8 @@ def stack(
         # No scheduled history sync during the test: the one the test queues is the only one.
         extra_env={"TELSAM_CDR_SYNC_INTERVAL": "3600"},
     )
-    try:
-        panel.manage("migrate", "--no-input", "-v", "0")
-        panel.manage("shell", "-c", _seed_code())
-        panel.start()
+    with panel.serving(seed_code()):
         yield panel
-    finally:
-        panel.stop()
 
 
 @pytest.fixture(scope="module")

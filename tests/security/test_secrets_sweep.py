@@ -34,9 +34,9 @@ import requests
 from websockets.sync.client import connect
 
 from calls.live_state import SNAPSHOT_KEY
-from calls.simulator import PbxSimulator, SimulatorServer
 from calls.simulator.engine import FAULT_KINDS
 from tests.conftest import PBX_USER
+from tests.e2e.conftest import SimulatedPbx
 from tests.stack import (
     celery,
     daphne,
@@ -145,23 +145,6 @@ def postgres_database() -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class Pbx:
-    def __init__(self) -> None:
-        self.sim = PbxSimulator(PBX_USER, SENTINELS["PBX password"], seed=3, traffic=False)
-        self.server: SimulatorServer | None = SimulatorServer(self.sim, port=0).start()
-        self.port = self.server.port
-        self.url = self.server.url
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-
-    def start(self) -> None:
-        if self.server is None:
-            self.server = SimulatorServer(self.sim, port=self.port).start()
-
-
 def _run(*args: str, env: dict[str, str]) -> str:
     """A management command's whole output, whether it succeeds or not."""
     result = run_manage(*args, env=env)
@@ -174,7 +157,9 @@ def _run(*args: str, env: dict[str, str]) -> str:
 class Panel:
     """The running stack and a way to read what it shows."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, pbx: Pbx, evidence: Evidence) -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, pbx: SimulatedPbx, evidence: Evidence
+    ) -> None:
         self.env, self.workdir, self.pbx, self.evidence = env, workdir, pbx, evidence
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -359,7 +344,7 @@ def crawl(panel: Panel, browser: requests.Session, start: str, prefix: str, limi
 def evidence(tmp_path_factory, private_redis, postgres_database) -> Evidence:
     workdir = tmp_path_factory.mktemp("sweep")
     found = Evidence()
-    pbx = Pbx()
+    pbx = SimulatedPbx(password=SENTINELS["PBX password"], seed=3)
     env = panel_env(
         pbx.url,
         database_url=postgres_database,
