@@ -35,4 +35,4 @@ USER telsam
 
 EXPOSE 8000
 # The web server; the worker, beat and migrate services override the command (docker-compose.yml).
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "telsam_panel.asgi:application"]
+CMD ["python", "-m", "telsam_panel.web", "--host", "0.0.0.0", "--port", "8000"]

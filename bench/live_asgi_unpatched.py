@@ -3,9 +3,11 @@ fixes, for the before/after comparison in docs/benchmarks.md (`--app unpatched` 
 `bench/live_latency.py` and `bench/live_fanout.py`). Not for production.
 
 The consumer below differs from `calls.consumers.LiveCallsConsumer` in what the fixes changed:
-Channels' own `dispatch` (stale database connections closed, through the one sync thread, before
-every message to every socket), the session's expiry read through that thread too, and no limit
-on simultaneous channel-layer calls.
+every socket is a member of the broadcast group itself (the channel layer carries one copy of each
+push per socket; `calls.fanout` now takes one per process), Channels' own `dispatch` (stale
+database connections closed, through the one sync thread, before every message to every socket),
+the session's expiry read through that thread too, and no limit on simultaneous channel-layer
+calls.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telsam_panel.settings")
 django_asgi_app = get_asgi_application()
 
+from asgiref.sync import sync_to_async  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.consumer import AsyncConsumer  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
@@ -26,7 +29,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import path  # noqa: E402
 
 from calls import events  # noqa: E402
-from calls.consumers import CLOSE_UNAUTHENTICATED, LiveCallsConsumer  # noqa: E402
+from calls.consumers import _NO_SNAPSHOT_YET, CLOSE_UNAUTHENTICATED, LiveCallsConsumer  # noqa: E402
+from calls.live_state import load_snapshot_text  # noqa: E402
 
 
 class UnpatchedConsumer(LiveCallsConsumer):
@@ -58,6 +62,13 @@ class UnpatchedConsumer(LiveCallsConsumer):
 
     async def _join_broadcast(self) -> None:
         await self.channel_layer.group_add(events.GROUP, self.channel_name)
+
+    async def _send_snapshot(self) -> None:
+        text = await sync_to_async(load_snapshot_text, thread_sensitive=False)()
+        await self.send(text_data=text or _NO_SNAPSHOT_YET)
+
+    async def calls_push(self, event: dict) -> None:
+        await self.send(text_data=event["text"])
 
 
 application = ProtocolTypeRouter(

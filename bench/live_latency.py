@@ -44,7 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", default="10,100,1000")
     parser.add_argument("--intervals", default="1,2")
     parser.add_argument("--calls", type=int, default=40, help="test calls per configuration")
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
     parser.add_argument(
         "--app",

@@ -216,7 +216,7 @@ class LiveStack:
         self.interval: float | None = None
 
     def _web_process(self) -> Any:
-        """The server as deployed (docker-compose.yml runs daphne with defaults)."""
+        """The server as deployed (`telsam_panel.web`: uvicorn), or daphne for the comparison."""
         from tests.stack import Process
 
         if self.server == "daphne":
@@ -226,14 +226,10 @@ class LiveStack:
                 APPS[self.app],
             ]
         else:
-            # Without per-message compression, like daphne: diffs are a few hundred bytes, and
-            # a zlib context per socket costs more memory than the whole rest of a connection.
             argv = [
                 sys.executable,
-                *("-m", "uvicorn", APPS[self.app]),
+                *("-m", "telsam_panel.web", "--app", APPS[self.app]),
                 *("--host", "127.0.0.1", "--port", str(self.port)),
-                *("--ws-per-message-deflate", "false", "--lifespan", "off"),
-                *("--log-level", "warning", "--no-access-log"),
             ]
         return Process(self.server, argv, self.env, self.workdir / f"{self.server}.log")
 
@@ -479,7 +475,7 @@ def live_bench(
     backend: str,
     *,
     sessions: int,
-    server: str = "daphne",
+    server: str = "uvicorn",
     layer: str = "core",
     app: str = "panel",
     fleet_processes: int | None = None,

@@ -75,10 +75,10 @@ def _sizes(quick: bool, **options: tuple[str, str]) -> list[str]:
     ]
 
 
+# The default (uvicorn, core layer) runs first; these for the comparison in docs/benchmarks.md.
 LIVE_VARIANTS = [
-    ["--server", "daphne", "--layer", "core", "--app", "unpatched"],  # before the fixes
-    ["--server", "daphne", "--layer", "pubsub"],
-    ["--server", "uvicorn", "--layer", "core"],
+    ["--server", "daphne", "--layer", "core", "--app", "unpatched"],  # as before issue 7
+    ["--server", "daphne", "--layer", "core"],  # today's consumer on daphne
     ["--server", "uvicorn", "--layer", "pubsub"],
 ]
 
@@ -319,7 +319,29 @@ def machine() -> Record:
         "redis_server": _redis_version(),
         **versions,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpu_calibration_s": cpu_calibration(),
     }
+
+
+def cpu_calibration() -> float:
+    """Seconds for a fixed workload like the panel's own (phonenumbers parsing and formatting,
+    JSON), best of three. The same kind of machine has measured the same code several times
+    slower on some days, while a bare arithmetic loop ran as fast as ever; this says which day
+    it was."""
+    import phonenumbers
+
+    numbers = [f"+90532{n:07d}" for n in range(0, 10**7, 10**7 // 2000)]
+    document = {"calls": [{"channel": f"SIP/{n}", "src": n, "state": "Up"} for n in numbers]}
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for number in numbers:
+            parsed = phonenumbers.parse(number, None)
+            phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        for _ in range(20):
+            json.loads(json.dumps(document))
+        best = min(best, time.perf_counter() - start)
+    return round(best, 3)
 
 
 def _postgres_version() -> str | None:
@@ -391,7 +413,7 @@ def main() -> None:
         f"channels {about['channels']} · channels-redis {about['channels-redis']} · daphne "
         f"{about['daphne']} · uvicorn {about['uvicorn']} · Redis {about['redis_server']} · "
         f"SQLite {about['sqlite']} · PostgreSQL {about['postgresql']} · "
-        f"load average {about['load_average']}"
+        f"load average {about['load_average']} · CPU calibration {about['cpu_calibration_s']} s"
     )
     results: dict[str, list[Record]] = {}
     for benchmark in BENCHMARKS:

@@ -2,7 +2,7 @@
 
 It starts a private Redis, a fresh SQLite database with a few hundred customers, the PBX simulator
 (in this process, with busy traffic: tens of calls at once, callers partly known customers), and
-the panel as production runs it (daphne, a Celery worker and beat, polling every second). Then N
+the panel as production runs it (uvicorn, a Celery worker and beat, polling every second). Then N
 websocket clients that speak the protocol exactly as the browser does, and one real Chromium page,
 watch the calls while the simulator fails in every way it knows, a few seconds at a time, and the
 web server is restarted. At the end the traffic is frozen, two polls pass, and every view is
@@ -170,8 +170,8 @@ class Soak:
     async def restart_web(self, t0: float) -> None:
         for at in self.schedule.restarts:
             await sleep_until(t0 + at)
-            log("restarting the web server (daphne stopped, then started)")
-            # The end of this daphne's life: the report's "end" is its successor's.
+            log("restarting the web server (stopped, then started)")
+            # The end of this web server's life: the report's "end" is its successor's.
             rss_before = soak_setup.rss_mb(_pid(self.stack.web))
             began = time.time()
             await asyncio.to_thread(self.stack.restart_web)
@@ -180,7 +180,7 @@ class Soak:
                 {
                     "at_s": round(began - t0, 1),
                     "down_s": round(up - began, 1),
-                    "daphne_rss_before_mb": rss_before,
+                    "web_rss_before_mb": rss_before,
                     "window": (began, up),
                 }
             )
@@ -189,7 +189,7 @@ class Soak:
     def memory(self) -> dict[str, float | None]:
         stack = self.stack
         readings = {
-            "daphne": soak_setup.rss_mb(_pid(stack.web)),
+            "web server": soak_setup.rss_mb(_pid(stack.web)),
             "celery worker + pool": soak_setup.rss_mb(_pid(stack.worker), with_children=True),
             "celery beat": soak_setup.rss_mb(_pid(stack.beat)),
             "soak process (clients, simulator)": soak_setup.rss_mb(os.getpid()),
@@ -382,8 +382,8 @@ class Soak:
                 name: {"start": memory_start.get(name), "end": value}
                 for name, value in end["memory_end"].items()
             },
-            # daphne is replaced at each restart: the RSS of each one just before it was stopped.
-            "daphne_rss_before_restarts_mb": [r["daphne_rss_before_mb"] for r in self.restart_log],
+            # A new web server after each restart: the RSS of each one just before it was stopped.
+            "web_rss_before_restarts_mb": [r["web_rss_before_mb"] for r in self.restart_log],
             "end": {"polls_after_freeze": end["polls_after_freeze"]},
             "views": views,
             "lost": sum(len(v["lost"]) for v in views),
@@ -467,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
             redis_url=redis_url,
             database_url=soak_setup.database_url(workdir),
         )
-        log("starting daphne, the Celery worker and beat")
+        log("starting the web server, the Celery worker and beat")
         try:
             stack.start()
         except (RuntimeError, AssertionError) as exc:

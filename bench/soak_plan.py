@@ -56,7 +56,7 @@ class FaultWindow:
 @dataclass(frozen=True, slots=True)
 class Schedule:
     faults: tuple[FaultWindow, ...]
-    restarts: tuple[float, ...]  # when daphne is stopped and started again
+    restarts: tuple[float, ...]  # when the web server is stopped and started again
     quiet_tail: float  # the last seconds have no fault: polls must run undisturbed
 
 

@@ -152,8 +152,8 @@ def render(report: Mapping[str, Any]) -> str:
         "|---|---|---|",
         *(f"| {name} | {m['start']} | {m['end']} |" for name, m in mem.items()),
         "",
-        "daphne is a new process after each restart; RSS of each one just before it was stopped: "
-        + ", ".join(f"{rss} MiB" for rss in report["daphne_rss_before_restarts_mb"])
+        "The web server is a new process after each restart; RSS of each just before it stopped: "
+        + ", ".join(f"{rss} MiB" for rss in report["web_rss_before_restarts_mb"])
         + ".",
         "",
         "| view | calls | lost | phantom | stale | disconnects | recoveries | resyncs |",

@@ -1,4 +1,4 @@
-"""The live-calls websocket: join the broadcast group, send the snapshot, forward every push."""
+"""The live-calls websocket: join the process's fan-out, send the snapshot, then every push."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from calls import events
+from calls.fanout import process_fanout
 from calls.live_state import load_snapshot_text
 
 # Close code for "log in first": the browser goes to the login page instead of reconnecting.
@@ -78,20 +79,10 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self._session_timer is not None:
             self._session_timer.cancel()
-        async with _layer_slot():
-            await self.channel_layer.group_discard(events.GROUP, self.channel_name)
-            if hasattr(self, "user_group"):
+        process_fanout().discard(self)
+        if hasattr(self, "user_group"):
+            async with _layer_slot():
                 await self.channel_layer.group_discard(self.user_group, self.channel_name)
-
-    async def dispatch(self, message: dict) -> None:
-        # Channels closes stale database connections before every handler, which is a hop through
-        # the one thread that runs sync code; a diff pushed to a thousand sockets queued a
-        # thousand hops behind each other and made most of the fan-out time (profiled with
-        # py-spy, docs/benchmarks.md). A push never touches the database, so it goes straight on.
-        if message.get("type") == events.PUSH_EVENT:
-            await self.calls_push(message)
-        else:
-            await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -104,17 +95,15 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
             await self._join_broadcast()
             await self._send_snapshot()
 
-    async def calls_push(self, event: dict) -> None:
-        """A message broadcast by the poller, already encoded once for all sockets."""
-        await self.send(text_data=event["text"])
-
     async def session_ended(self, event: dict) -> None:
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _join_broadcast(self) -> None:
-        async with _layer_slot():
-            await self.channel_layer.group_add(events.GROUP, self.channel_name)
+        # Pushes reach this socket through the process's one group member (calls.fanout).
+        await process_fanout().add(self)
 
     async def _send_snapshot(self) -> None:
+        """The stored state, then the pushes that came while it was read, then every push."""
         text = await sync_to_async(load_snapshot_text, thread_sensitive=False)()
         await self.send(text_data=text or _NO_SNAPSHOT_YET)
+        await process_fanout().go_live(self)

@@ -1,4 +1,4 @@
-"""ASGI entry point served by daphne: HTTP goes to Django, websockets to Channels routes."""
+"""ASGI entry point (served by `telsam_panel.web`): HTTP goes to Django, websockets to Channels."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The panel's processes, started for real as production runs them: daphne, a Celery worker and
-beat, against real Redis and a PBX simulator.
+"""The panel's processes, started for real as production runs them: the web server (uvicorn,
+`telsam_panel.web`), a Celery worker and beat, against real Redis and a PBX simulator.
 
 Tests that need more than one process (the poll scheduling tests, the end-to-end tests) build on
 this instead of juggling `subprocess` themselves. Every process writes its output to a log file
@@ -201,19 +201,10 @@ def celery(role: str, env: Mapping[str, str], workdir: Path, log_level: str = "W
     return Process(role, argv, env, workdir / f"{role}.log")
 
 
-def daphne(port: int, env: Mapping[str, str], workdir: Path) -> Process:
-    """The web server (HTTP and websockets) on 127.0.0.1:`port` (not started yet)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "daphne",
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "telsam_panel.asgi:application",
-    ]
-    return Process("daphne", argv, env, workdir / "daphne.log")
+def web_server(port: int, env: Mapping[str, str], workdir: Path) -> Process:
+    """The web server (HTTP and websockets) on 127.0.0.1:`port`, as deployed (not started yet)."""
+    argv = [sys.executable, "-m", "telsam_panel.web", "--host", "127.0.0.1", "--port", str(port)]
+    return Process("web", argv, env, workdir / "web.log")
 
 
 def redis_server(port: int, workdir: Path) -> Process:
@@ -297,7 +288,7 @@ def http_ok(url: str) -> bool:
 
 
 class PanelStack:
-    """The whole panel (daphne, worker, beat) on its own database, against `pbx_url`.
+    """The whole panel (web server, worker, beat) on its own database, against `pbx_url`.
 
     Migrate and fill the database with `manage()` first; `start()` starts every process and
     `stop()` stops them. The web server can be stopped and started again on the same port in
@@ -337,7 +328,7 @@ class PanelStack:
         # this run's own directory.
         self.env["STATIC_ROOT"] = str(workdir / "static")
         manage("collectstatic", "--noinput", "-v", "0", env=self.env)
-        self.web = daphne(self.port, self.env, workdir)
+        self.web = web_server(self.port, self.env, workdir)
         self.worker = celery("worker", self.env, workdir)
         self.beat = celery("beat", self.env, workdir)
 
@@ -382,11 +373,13 @@ class PanelStack:
     def wait_for_web(self, timeout: float = 60) -> None:
         def up() -> bool:
             if not self.web.running:
-                raise RuntimeError(f"daphne exited:\n{self.web.tail()}")
+                raise RuntimeError(f"the web server exited:\n{self.web.tail()}")
             return http_ok(f"{self.url}/accounts/login/")
 
         if not wait_for(up, timeout, step=0.2):
-            raise RuntimeError(f"daphne did not answer within {timeout} s:\n{self.web.tail()}")
+            raise RuntimeError(
+                f"the web server did not answer within {timeout} s:\n{self.web.tail()}"
+            )
 
     def snapshot(self) -> dict[str, Any] | None:
         """The live snapshot the last poll stored (what a connecting browser receives)."""

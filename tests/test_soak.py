@@ -89,11 +89,11 @@ def test_every_client_reconnects_after_the_web_server_restarts(soak_report: dict
 @pytest.mark.e2e
 def test_the_report_has_memory_at_start_and_end_of_every_process(soak_report: dict) -> None:
     memory = soak_report["memory_mb"]
-    assert {"daphne", "celery worker + pool", "celery beat"} <= set(memory)
+    assert {"web server", "celery worker + pool", "celery beat"} <= set(memory)
     for name, reading in memory.items():
         assert reading["start"] > 0 and reading["end"] > 0, name
-    # The daphne that was restarted, read just before it was stopped.
-    (before_restart,) = soak_report["daphne_rss_before_restarts_mb"]
+    # The web server that was restarted, read just before it was stopped.
+    (before_restart,) = soak_report["web_rss_before_restarts_mb"]
     assert before_restart > 0
 
 

@@ -1,5 +1,5 @@
-"""The live panel in real Chromium against the whole stack: daphne, Celery worker and beat, Redis,
-and the PBX simulator, which the tests drive directly (see conftest.py).
+"""The live panel in real Chromium against the whole stack: the web server, Celery worker and
+beat, Redis, and the PBX simulator, which the tests drive directly (see conftest.py).
 
 Calls reach a page within two poll intervals: the next poll sees them, the diff goes out at once.
 """
@@ -20,7 +20,7 @@ RINGING = "Çalıyor"
 TALKING = "Konuşuyor"
 # Two poll intervals plus slack for the browser and a busy machine.
 ARRIVAL_MS = int(2 * POLL_INTERVAL * 1000) + 2_000
-# A reconnect waits out its backoff (up to 5 s, with jitter) and a restarted daphne.
+# A reconnect waits out its backoff (up to 5 s, with jitter) and a restarted web server.
 RECONNECT_MS = 25_000
 UNKNOWN_NUMBER = "905421112233"
 UNKNOWN_DISPLAY = "0542 111 22 33"

@@ -1,12 +1,12 @@
 """Redis fails under a running panel: everything recovers by itself, within 15 s.
 
 Redis is the channel layer, the Celery broker and the live snapshot at once. Here it is a private
-server that keeps nothing on disk, reached through a TCP proxy, while the worker, beat and daphne
-run and two supervisors' browsers are open. It is killed with SIGKILL (a crash, not a shutdown)
-and started again on the same port: the restarted Redis knows no queue, no group membership, no
-snapshot, so the next poll starts a new `run`, which the browsers must notice and resynchronise
-with. Or the network to it goes silent for a while (the proxy drops everything and closes
-nothing), which only timeouts and health checks can notice.
+server that keeps nothing on disk, reached through a TCP proxy, while the worker, beat and the web
+server run and two supervisors' browsers are open. It is killed with SIGKILL (a crash, not a
+shutdown) and started again on the same port: the restarted Redis knows no queue, no group
+membership, no snapshot, so the next poll starts a new `run`, which the browsers must notice and
+resynchronise with. Or the network to it goes silent for a while (the proxy drops everything and
+closes nothing), which only timeouts and health checks can notice.
 """
 
 from __future__ import annotations

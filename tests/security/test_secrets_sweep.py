@@ -1,11 +1,11 @@
-"""The secrets sweep: the whole panel runs for real (daphne, Celery worker and beat) with sentinel
-secrets everywhere a deployment has one — the PBX password, SECRET_KEY, a PostgreSQL password in
-DATABASE_URL, a Redis password in REDIS_URL — and LOG_LEVEL=DEBUG (urllib3 logs every request URL,
-password included, at DEBUG). Every failure path is driven: each PBX fault the simulator knows, a
-PBX that echoes the request URL in its error page, a PBX that is gone, a hang-up the PBX refuses,
-a 404, a server error with DEBUG on (the error page shows every frame's variables), the admin
-crawled page by page, the websocket's messages, and the management commands we ship. Then every
-process log, page, message and command output is searched for each sentinel, raw, URL-encoded,
+"""The secrets sweep: the whole panel runs for real (web server, Celery worker and beat) with
+sentinel secrets everywhere a deployment has one — the PBX password, SECRET_KEY, a PostgreSQL
+password in DATABASE_URL, a Redis password in REDIS_URL — and LOG_LEVEL=DEBUG (urllib3 logs every
+request URL, password included, at DEBUG). Every failure path is driven: each PBX fault the
+simulator knows, a PBX that echoes the request URL in its error page, a PBX that is gone, a hang-up
+the PBX refuses, a 404, a server error with DEBUG on (the error page shows every frame's variables),
+the admin crawled page by page, the websocket's messages, and the management commands we ship. Then
+every process log, page, message and command output is searched for each sentinel, raw, URL-encoded,
 HTML-escaped and JSON-escaped.
 
 Not swept: `manage.py diffsettings` and `shell`, Django's own tools that print the settings to
@@ -39,12 +39,12 @@ from tests.conftest import PBX_USER
 from tests.e2e.conftest import SimulatedPbx
 from tests.stack import (
     celery,
-    daphne,
     free_port,
     http_ok,
     panel_env,
     run_manage,
     wait_for,
+    web_server,
 )
 
 pytestmark = pytest.mark.slow
@@ -165,7 +165,7 @@ class Panel:
         self.url = f"http://127.0.0.1:{self.port}"
         self.redis = redis.Redis.from_url(env["REDIS_URL"])
         self.processes = [
-            daphne(self.port, env, workdir),
+            web_server(self.port, env, workdir),
             celery("worker", env, workdir, log_level="DEBUG"),
             celery("beat", env, workdir, log_level="DEBUG"),
         ]
@@ -380,7 +380,7 @@ def evidence(tmp_path_factory, private_redis, postgres_database) -> Evidence:
     # The web server again, with DEBUG on and a database that is down: a server error whose
     # report shows each frame's variables (the database driver's hold the password).
     broken_port = free_port()
-    broken = daphne(
+    broken = web_server(
         broken_port,
         {
             **env,
