@@ -487,6 +487,9 @@ def live_bench(
     busy generated traffic if `traffic`), the web server up (the poller is started by the
     caller), and the client fleets (no client open yet). Everything is stopped on the way out,
     and the web server's log is printed if something failed."""
+    from bench.soak_setup import stop_on_sigterm_like_ctrl_c
+
+    stop_on_sigterm_like_ctrl_c()
     database_url = setup(backend)
     pool, cookies = seed(customers, sessions)
     from calls.simulator import SimulatorServer

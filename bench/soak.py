@@ -24,7 +24,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -413,15 +412,9 @@ def secrets_in_logs(workdir: Path, password: str) -> list[str]:
     )
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    # As Ctrl-C: asyncio's runner turns SIGINT into a cancellation that lets the clients and the
-    # browser close properly; outside the event loop it is a KeyboardInterrupt.
-    os.kill(os.getpid(), signal.SIGINT)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # a CI runner's stop cleans up like Ctrl-C
+    soak_setup.stop_on_sigterm_like_ctrl_c()
     workdir = Path(tempfile.mkdtemp(prefix="telsam-soak-"))
     private_redis = None if args.redis_url else soak_setup.PrivateRedis(workdir)
     redis_url = args.redis_url or private_redis.url

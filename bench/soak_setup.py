@@ -8,6 +8,7 @@ import os
 import random
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -239,3 +240,10 @@ def machine() -> dict[str, object]:
         "system": f"{platform.system()} {platform.release()}",
         "load_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def stop_on_sigterm_like_ctrl_c() -> None:
+    """Let SIGTERM (a CI runner's stop, `kill`) end this process as Ctrl-C does, so that every
+    `finally` runs and the processes it started are stopped. asyncio's runner turns the SIGINT
+    into a cancellation; outside the event loop it is a KeyboardInterrupt."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
