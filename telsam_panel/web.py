@@ -4,9 +4,9 @@
 
 Every place that starts the web server (Dockerfile, docker-compose.yml, `make demo`, the test
 stacks, the benchmarks) goes through here, so they all run what was measured. uvicorn rather than
-daphne: with 1,000 open panels daphne took 3× the CPU per push and missed the 150 ms target for our
-own overhead, uvicorn met it (docs/benchmarks.md, "Live path"). daphne stays installed for
-`manage.py runserver`.
+daphne: with 1,000 open panels daphne took 2.5× the CPU per push and missed the 150 ms target
+for our own overhead, uvicorn met it (docs/benchmarks.md, "Live path"). daphne stays installed
+for `manage.py runserver`.
 """
 
 from __future__ import annotations
