@@ -326,8 +326,7 @@ def machine() -> Record:
 def cpu_calibration() -> float:
     """Seconds for a fixed workload like the panel's own (phonenumbers parsing and formatting,
     JSON), best of three. The same kind of machine has measured the same code several times
-    slower on some days, while a bare arithmetic loop ran as fast as ever; this says which day
-    it was."""
+    slower on some days; this says which kind of day a run had."""
     import phonenumbers
 
     numbers = [f"+90532{n:07d}" for n in range(0, 10**7, 10**7 // 2000)]
