@@ -10,7 +10,7 @@ demo: $(STAMP)
 	scripts/demo
 
 test: $(STAMP)
-	scripts/run-tests
+	scripts/run-tests $(TEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
