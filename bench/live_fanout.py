@@ -23,7 +23,9 @@ import gc
 import sys
 import time
 
-from live_stack import CpuMeter, emit, live_bench, rss_mb
+from live_stack import CpuMeter, emit, live_bench
+
+from bench.soak_setup import rss_mb
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -548,21 +548,6 @@ def cpu_seconds(pid: int, *, children: bool = False) -> float:
     return total
 
 
-def rss_mb(pid: int, *, children: bool = False) -> float:
-    try:
-        process = psutil.Process(pid)
-        members = [process, *(process.children(recursive=True) if children else [])]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
-    for member in members:
-        try:
-            total += member.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue
-    return round(total / 2**20, 1)
-
-
 @dataclass
 class CpuMeter:
     """CPU used by named processes over a window, as a percentage of one core."""
