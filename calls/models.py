@@ -18,6 +18,9 @@ class HangupAttempt(models.Model):
     """The audit trail of every hang-up request made from the panel, allowed or not."""
 
     class Result(models.TextChoices):
+        # Written before the PBX is asked, so that a call ended is never a call unrecorded; it
+        # stays so only if the database failed between the PBX's answer and the update.
+        PENDING = "pending", _("pending")
         OK = "ok", _("ended")
         FORBIDDEN = "forbidden", _("not permitted")
         NOT_FOUND = "not_found", _("call not found")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +20,7 @@ from calls.hangup import HANGUP_PERMISSION, hangup_call, is_plausible_channel
 from calls.models import AgentProfile, HangupAttempt
 
 POP_ALL_PERMISSION = "calls.pop_all_calls"
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -76,7 +80,12 @@ def hangup(request: HttpRequest) -> JsonResponse:
     channel = request.POST.get("channel", "")
     if not channel:
         return JsonResponse({"ok": False, "error": _("No channel given.")}, status=400)
-    attempt = hangup_call(request.user, channel)
+    try:
+        attempt = hangup_call(request.user, channel)
+    except DatabaseError:  # the audit trail cannot be written, so the PBX was not asked
+        logger.exception("Hang-up refused: its audit row could not be written")
+        error = _("The hang-up cannot be recorded right now, so the call was not ended.")
+        return JsonResponse({"ok": False, "error": error}, status=503)
     if attempt.result == HangupAttempt.Result.OK:
         return JsonResponse({"ok": True})
     if attempt.result == HangupAttempt.Result.NOT_FOUND and not is_plausible_channel(channel):
