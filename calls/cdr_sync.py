@@ -53,7 +53,7 @@ OVERLAP = timedelta(minutes=1)
 # Requests per run, so one run stays well within the task's time limit (each request may take
 # twice TELSAM_API_TIMEOUT): the cursor's windows, then the windows of calls awaiting their row.
 WINDOWS_PER_RUN = 12
-AWAITED_WINDOWS_PER_RUN = 12
+AWAITED_WINDOWS_PER_RUN = 6
 # How far a CDR row's `calldate` may lie from the start the poller inferred for the same call
 # (see `_claim`), and how long a call's row is waited for after the call ended.
 MATCH_TOLERANCE = timedelta(minutes=2)
@@ -65,7 +65,7 @@ SWEEP_EVERY = timedelta(hours=1)
 # would collide on its unique PBX id); the lock outlives the tasks' hard time limit a little.
 LOCK_KEY = "telsam:cdr:sync-lock"
 LOCK_TIMEOUT = 330
-LOCK_WAIT = 60
+LOCK_WAIT = 30
 CHUNK = 5000
 _COMPARED_FIELDS = (
     "calldate",
