@@ -231,6 +231,7 @@ def sync_recent(client: TelsamClient | None = None, now: datetime | None = None)
         state = CdrSyncState.load()
         behind_before = _behind(state, now)
         summary = SyncSummary()
+        _give_up_old_waits(now)
         try:
             summary.add(_read_on(state, client, now))
             summary.add(_look_for_awaited(client, now))
@@ -241,7 +242,6 @@ def sync_recent(client: TelsamClient | None = None, now: datetime | None = None)
             raise
         state.last_ok_at, state.last_error = now, ""
         state.save(update_fields=["last_ok_at", "last_error"])
-        _give_up_old_waits(now)
     _report(state, behind_before, now, summary)
     return summary
 

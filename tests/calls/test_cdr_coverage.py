@@ -22,6 +22,7 @@ from calls.models import CallRecord
 from calls.poller import PollStatus, poll_active_calls
 from calls.simulator import CALLINFO_TALKING, PbxSimulator, SimulatorServer
 from calls.simulator.engine import parse_cdr_param
+from telsam_panel.celery import app
 from tests.conftest import PBX_PASSWORD, PBX_USER
 from tests.db_faults import refusing
 
@@ -231,3 +232,31 @@ def test_a_database_error_while_remembering_ended_calls_does_not_stop_the_poll(s
     clock.advance(seconds=30)
     sync(clock)  # a short call: the periodic window still covers it
     assert_every_row_stored_once(sim)
+
+
+def test_a_call_whose_row_never_comes_is_given_up_after_a_day_and_the_log_says_so(
+    sim, clock, caplog
+):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sim.end_call(channel, cdr_delay=3 * 86400)  # as good as never
+    clock.advance(seconds=2)
+    poll(clock)
+    clock.advance(hours=23)
+    sync(clock)
+    assert cdr_sync.sync_status(clock()).awaiting == 1
+    clock.advance(hours=1, minutes=1)
+    sim.clear_request_log()
+
+    sync(clock)
+
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+    assert "Gave up waiting for the CDR rows of 1 calls" in caplog.text
+    assert all(start > START for start, _ in cdr_windows(sim))  # no longer asked for
+
+
+def test_beat_runs_the_sweep_at_least_hourly(settings):
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "calls.sweep_cdr"]
+    assert entry["schedule"] <= 3600
+    assert "calls.sweep_cdr" in app.tasks
+    assert timedelta(hours=24) <= cdr_sync.SWEEP_SPAN
