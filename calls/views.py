@@ -74,7 +74,7 @@ _HANGUP_STATUS = {
 
 @require_POST
 def hangup(request: HttpRequest) -> JsonResponse:
-    """POST channel=… → {"ok": true} or {"ok": false, "error": "…"} with 400/403/404/502."""
+    """POST channel=… → {"ok": true} or {"ok": false, "error": "…"} with 400/403/404/502/503."""
     if not request.user.is_authenticated:
         return JsonResponse({"ok": False, "error": _("Please log in.")}, status=403)
     channel = request.POST.get("channel", "")
