@@ -1,33 +1,71 @@
 """Call history: copy the PBX's call detail records (CDR) into `CallRecord`, idempotently.
 
 The PBX's window bounds are undocumented (inclusive or not, maximum range), so we fetch overlapping
-windows and upsert on the PBX's `id`: running a window twice changes nothing. A failed window is
-not lost: the periodic sync starts from the end of the last window that succeeded.
+windows and upsert on the PBX's `id`: running a window twice changes nothing.
+
+The PBX writes a call's row when the call ENDS, but a window selects rows by `calldate`, the call's
+START. So the history is kept whole three ways (docs: README, "Call history"):
+
+- the periodic sync (`sync_recent`, every TELSAM_CDR_SYNC_INTERVAL) reads on from where the last
+  good window ended, in bounded windows, a few per run; after an outage of any length it catches
+  up window by window and says how far behind it is. Where it stands lives in the database
+  (`CdrSyncState`), which survives a Redis that keeps nothing on disk;
+- the poller remembers every call it saw end (`remember_ended_calls` → `AwaitedCdr`), and the
+  periodic sync asks for a narrow window around each one's start until its row is found (or a
+  day has passed): a 3-hour call is stored at the first sync after it ends;
+- the sweep (`sweep`, hourly) re-reads the last 24 hours, for rows the poll never saw (calls
+  shorter than a poll interval) and rows the PBX wrote late.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, F, Min
 from django.utils import timezone
+from redis.exceptions import LockError
 
 from calls.history import refresh_callbacks
+from calls.live import LiveCall
 from calls.live_state import redis_client
-from calls.models import CallRecord
+from calls.models import AwaitedCdr, CallRecord, CdrSyncState, clip_to_column
 from calls.rollup import refresh_hours
-from calls.telsam import CdrRecord, Direction, TelsamClient, client_from_settings
+from calls.telsam import CdrRecord, Direction, PbxError, TelsamClient, client_from_settings
 from customers.linking import customers_for_numbers
 from customers.phones import from_pbx
+from telsam_panel.redact import redact
 
 logger = logging.getLogger(__name__)
 
+# Every periodic run re-reads at least this much, for short calls the poll never saw.
 RECENT_WINDOW = timedelta(minutes=15)
-LONGEST_CATCH_UP = timedelta(days=2)  # after a long outage, the rest is for `sync_cdr`
-LAST_SYNCED_KEY = "telsam:cdr:last-synced"
+# The longest span one request asks for, and how much consecutive windows overlap.
+MAX_WINDOW = timedelta(hours=1)
+OVERLAP = timedelta(minutes=1)
+# Requests per run, so one run stays well within the task's time limit (each request may take
+# twice TELSAM_API_TIMEOUT): the cursor's windows, then the windows of calls awaiting their row.
+WINDOWS_PER_RUN = 12
+AWAITED_WINDOWS_PER_RUN = 6
+# How far a CDR row's `calldate` may lie from the start the poller inferred for the same call
+# (see `_claim`), and how long a call's row is waited for after the call ended.
+MATCH_TOLERANCE = timedelta(minutes=2)
+AWAIT_FOR = timedelta(days=1)
+# The sweep: how far back, and how often beat runs it (telsam_panel/settings.py).
+SWEEP_SPAN = timedelta(hours=24)
+SWEEP_EVERY = timedelta(hours=1)
+# The sync, the sweep and a backfill never store at the same time (two inserts of one new row
+# would collide on its unique PBX id); the lock outlives the tasks' hard time limit a little.
+LOCK_KEY = "telsam:cdr:sync-lock"
+LOCK_TIMEOUT = 330
+LOCK_WAIT = 30
 CHUNK = 5000
 _COMPARED_FIELDS = (
     "calldate",
@@ -49,12 +87,14 @@ class SyncSummary:
     new: int = 0
     updated: int = 0
     skipped: int = 0
+    found: int = 0  # calls awaiting their row that got it
 
     def add(self, other: SyncSummary) -> None:
         self.fetched += other.fetched
         self.new += other.new
         self.updated += other.updated
         self.skipped += other.skipped
+        self.found += other.found
 
 
 def outside_number(record: CdrRecord) -> str:
@@ -69,11 +109,13 @@ def outside_number(record: CdrRecord) -> str:
 
 
 def sync_window(start: datetime, end: datetime, client: TelsamClient | None = None) -> SyncSummary:
-    """Fetch one window from the PBX and upsert it. Raises `PbxError` if the PBX fails."""
+    """Fetch one window from the PBX, upsert it, and settle the calls awaiting a row it holds.
+    Raises `PbxError` if the PBX fails."""
     batch = (client or client_from_settings()).cdr(start, end)
     summary = store_records(batch.records)
     summary.fetched += len(batch.rejected)
     summary.skipped += len(batch.rejected)
+    summary.found = _claim(batch.records)
     return summary
 
 
@@ -148,12 +190,12 @@ def _to_model(record: CdrRecord) -> CallRecord:
         pbx_id=record.id,
         calldate=record.calldate,
         direction=record.direction.value,
-        src=record.src[:64],
-        dst=record.dst[:64],
+        src=clip_to_column(CallRecord, "src", record.src),
+        dst=clip_to_column(CallRecord, "dst", record.dst),
         outside_number=outside_number(record),
         duration=record.duration,
-        disposition=record.disposition[:20],
-        queue=record.queue[:20],
+        disposition=clip_to_column(CallRecord, "disposition", record.disposition),
+        queue=clip_to_column(CallRecord, "queue", record.queue),
         recorded=record.record,
         userfield=record.userfield,
     )
@@ -170,20 +212,334 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
+# --- the periodic sync ---------------------------------------------------------------------------
+
+
 def sync_recent(client: TelsamClient | None = None, now: datetime | None = None) -> SyncSummary:
-    """The periodic sync: the last 15 minutes, or back to the last success after a failure."""
+    """The periodic sync: read on from the last good window, then look for the calls awaiting
+    their row (see the module docstring).
+
+    Raises `PbxError` when the PBX fails: what was fetched before that stays fetched (each good
+    window moves `CdrSyncState.synced_until`), and the next run goes on from there.
+    """
     now = now or timezone.now()
-    store = redis_client()
-    raw = store.get(LAST_SYNCED_KEY)
-    last_ok = datetime.fromisoformat(raw.decode()) if raw else None
+    client = client or client_from_settings()
+    with _storing() as locked:
+        if not locked:
+            logger.info("CDR sync skipped: the sweep or another sync is storing")
+            return SyncSummary()
+        state = CdrSyncState.load()
+        behind_before = _behind(state, now)
+        summary = SyncSummary()
+        _give_up_old_waits(now)
+        try:
+            summary.add(_read_on(state, client, now))
+            summary.add(_look_for_awaited(client, now))
+        except PbxError as exc:
+            state.last_error, state.last_error_at = redact(str(exc))[:500], now
+            state.save(update_fields=["last_error", "last_error_at"])
+            logger.warning("CDR sync failed, %s behind: %s", _words(_behind(state, now)), exc)
+            raise
+        state.last_ok_at, state.last_error = now, ""
+        state.save(update_fields=["last_ok_at", "last_error"])
+    _report(state, behind_before, now, summary)
+    return summary
+
+
+def _read_on(state: CdrSyncState, client: TelsamClient, now: datetime) -> SyncSummary:
+    """The cursor's windows: from just before the end of the last good one (never less than
+    RECENT_WINDOW back), at most WINDOWS_PER_RUN of them; the rest is for the next runs."""
     start = now - RECENT_WINDOW
-    if last_ok is not None and last_ok - timedelta(minutes=1) < start:
-        start = max(last_ok - timedelta(minutes=1), now - LONGEST_CATCH_UP)
-    summary = sync_window(start, now, client)  # a PbxError leaves last-synced where it was
-    store.set(LAST_SYNCED_KEY, now.isoformat())
+    if state.synced_until is not None:
+        start = min(start, state.synced_until - OVERLAP)
+    summary = SyncSummary()
+    for window_start, window_end in islice(bounded_windows(start, now), WINDOWS_PER_RUN):
+        summary.add(sync_window(window_start, window_end, client))
+        state.synced_until = max(window_end, state.synced_until or window_end)
+        state.last_window_start = window_start
+        state.save(update_fields=["synced_until", "last_window_start"])
+    return summary
+
+
+def bounded_windows(first: datetime, last: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """[first, last] in windows of at most MAX_WINDOW, each starting OVERLAP before the previous
+    one ended (the PBX's bounds are undocumented)."""
+    start = first
+    while True:
+        end = min(start + MAX_WINDOW, last)
+        yield start, end
+        if end >= last:
+            return
+        start = end - OVERLAP
+
+
+def _behind(state: CdrSyncState, now: datetime) -> timedelta | None:
+    return None if state.synced_until is None else max(now - state.synced_until, timedelta(0))
+
+
+def _report(
+    state: CdrSyncState, behind_before: timedelta | None, now: datetime, summary: SyncSummary
+) -> None:
+    behind = _behind(state, now)
+    if behind is not None and behind > RECENT_WINDOW:
+        logger.warning(
+            "CDR sync is %s behind (history complete up to %s): catching up, %d windows of %s "
+            "a run",
+            _words(behind),
+            state.synced_until.isoformat(timespec="minutes"),
+            WINDOWS_PER_RUN,
+            _words(MAX_WINDOW),
+        )
+    elif behind_before is not None and behind_before > RECENT_WINDOW:
+        logger.info("CDR sync caught up (it was %s behind)", _words(behind_before))
     if summary.skipped:
         logger.warning("CDR sync skipped %d malformed rows", summary.skipped)
+
+
+# --- calls awaiting their row ------------------------------------------------------------------
+
+
+def remember_ended_calls(calls: Iterable[LiveCall], ended_at: datetime) -> None:
+    """Note calls the poller saw leave, so that the periodic sync looks back to their start.
+
+    The poller calls this after its broadcast. A database error is logged, never raised: the
+    live panel does not depend on the database, and the hourly sweep finds these rows anyway.
+    """
+    rows = [
+        AwaitedCdr(
+            channel=clip_to_column(AwaitedCdr, "channel", call.channel),
+            src=clip_to_column(AwaitedCdr, "src", call.src),
+            dst=clip_to_column(AwaitedCdr, "dst", call.dst),
+            started_at=call.started_at,
+            ended_at=ended_at,
+        )
+        for call in calls
+    ]
+    if not rows:
+        return
+    try:
+        with transaction.atomic():
+            AwaitedCdr.objects.bulk_create(rows, ignore_conflicts=True)
+    except DatabaseError as exc:
+        logger.warning(
+            "Could not remember %d ended calls for the history (the hourly sweep will store "
+            "their rows): %s",
+            len(rows),
+            redact(f"{type(exc).__name__}: {exc}"),
+        )
+
+
+def _claim(records: Sequence[CdrRecord]) -> int:
+    """Settle the calls awaiting their row that these rows belong to; returns how many.
+
+    A live call and its CDR row share no identity: the live row has the channel, the CDR row an
+    id of its own. What they share is the caller, `src` (in both the number as the PBX writes
+    it, country code without `+`), and the start: the row's `calldate`, and the `started_at` the
+    poller inferred from the elapsed `duration` when it first saw the call (second precision, at
+    most a poll late, plus any drift between the PBX's clock and ours). `dst` is no help: a
+    queued call's changes from the queue to the agent who answers. So a row is the call's when
+    `src` is the same and `calldate` lies within MATCH_TOLERANCE of `started_at`; a row settles
+    one call at most, the nearest in time. Should one caller's two calls start that close, a row
+    may end the other's wait: every row is stored all the same, and the sweep re-reads the day.
+    """
+    if not records:
+        return 0
+    low = min(record.calldate for record in records) - MATCH_TOLERANCE
+    high = max(record.calldate for record in records) + MATCH_TOLERANCE
+    waiting: dict[str, list[AwaitedCdr]] = defaultdict(list)
+    for call in AwaitedCdr.objects.filter(started_at__gte=low, started_at__lte=high):
+        waiting[call.src].append(call)
+    if not waiting:
+        return 0
+    settled: set[int] = set()
+    for record in records:
+        candidates = [
+            call
+            for call in waiting.get(clip_to_column(AwaitedCdr, "src", record.src), ())
+            if call.pk not in settled and abs(call.started_at - record.calldate) <= MATCH_TOLERANCE
+        ]
+        if candidates:
+            nearest = min(candidates, key=lambda call: abs(call.started_at - record.calldate))
+            settled.add(nearest.pk)
+    AwaitedCdr.objects.filter(pk__in=settled).delete()
+    return len(settled)
+
+
+def _look_for_awaited(client: TelsamClient, now: datetime) -> SyncSummary:
+    """Ask for a narrow window around the start of each call still awaiting its row: the least
+    recently asked first, calls that started close together in one request, at most
+    AWAITED_WINDOWS_PER_RUN requests (the others are next in line on the next run)."""
+    windows: list[tuple[datetime, datetime, list[int]]] = []
+    queue = AwaitedCdr.objects.order_by(F("looked_at").asc(nulls_first=True), "ended_at")
+    for call in queue.only("pk", "started_at")[: AWAITED_WINDOWS_PER_RUN * 50]:
+        low, high = call.started_at - MATCH_TOLERANCE, call.started_at + MATCH_TOLERANCE
+        for index, (start, end, pks) in enumerate(windows):
+            if max(high, end) - min(low, start) <= MAX_WINDOW:
+                windows[index] = (min(low, start), max(high, end), [*pks, call.pk])
+                break
+        else:
+            if len(windows) == AWAITED_WINDOWS_PER_RUN:
+                break
+            windows.append((low, high, [call.pk]))
+    summary = SyncSummary()
+    for start, end, pks in windows:
+        summary.add(sync_window(start, end, client))
+        AwaitedCdr.objects.filter(pk__in=pks).update(looked_at=now)
     return summary
+
+
+def _give_up_old_waits(now: datetime) -> None:
+    expired = AwaitedCdr.objects.filter(ended_at__lt=now - AWAIT_FOR)
+    count = expired.count()
+    if count:
+        oldest = expired.order_by("started_at").values_list("started_at", flat=True)[0]
+        logger.warning(
+            "Gave up waiting for the CDR rows of %d calls that ended over %s ago (the oldest "
+            "started %s): the PBX has written none for them",
+            count,
+            _words(AWAIT_FOR),
+            oldest.isoformat(timespec="seconds"),
+        )
+        expired.delete()
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+
+def sweep(client: TelsamClient | None = None, now: datetime | None = None) -> SyncSummary:
+    """Re-read the last SWEEP_SPAN in bounded windows (beat runs it every SWEEP_EVERY): the rows
+    of calls the live poll never saw and rows the PBX wrote late. Raises `PbxError`; a failed
+    sweep is the next one's to do."""
+    now = now or timezone.now()
+    client = client or client_from_settings()
+    summary = SyncSummary()
+    with _storing() as locked:
+        if not locked:
+            logger.info("CDR sweep skipped: another sync is storing")
+            return summary
+        for start, end in bounded_windows(now - SWEEP_SPAN - OVERLAP, now):
+            summary.add(sync_window(start, end, client))
+        CdrSyncState.objects.get_or_create(pk=1)
+        CdrSyncState.objects.filter(pk=1).update(swept_at=now)
+    if summary.new:
+        logger.info("CDR sweep stored %d rows the periodic sync had not", summary.new)
+    return summary
+
+
+@contextmanager
+def _storing() -> Iterator[bool]:
+    """Hold the store lock (see LOCK_KEY) while inside; yields whether it was acquired."""
+    lock = redis_client().lock(LOCK_KEY, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+    acquired = lock.acquire()
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except LockError:
+                logger.warning("A CDR sync outlived its lock (%d s)", LOCK_TIMEOUT)
+
+
+# --- where the sync stands ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """Where the call-history sync stands, for `manage.py doctor` and monitoring."""
+
+    behind: timedelta | None  # None: no sync has run yet
+    awaiting: int  # calls the poller saw end whose row has not been found yet
+    oldest_awaiting_since: datetime | None  # when the longest-waiting of them ended
+    last_window: tuple[datetime, datetime] | None  # the last window fetched successfully
+    last_ok_at: datetime | None
+    last_error: str  # redacted, but PBX text all the same: not for anonymous eyes
+    swept_at: datetime | None
+    stale: bool  # behind by more than `stale_after()`, or the sweep has stopped
+    now: datetime  # when this was measured
+
+    def describe(self) -> str:
+        """One line in words (no PBX text)."""
+        if self.behind is None:
+            return (
+                "no sync has run yet (beat starts one every "
+                f"{settings.TELSAM_CDR_SYNC_INTERVAL:.0f} s)"
+            )
+        until = self.last_window[1] if self.last_window else None
+        parts = [f"history complete up to {until:%Y-%m-%d %H:%M} UTC, {_words(self.behind)} ago"]
+        if self.behind > stale_after():
+            parts[0] += " (catching up; is Celery beat and a worker running, the PBX answering?)"
+        if self.awaiting == 1:
+            parts.append("1 call awaiting its row")
+        else:
+            parts.append(f"{self.awaiting} calls awaiting their row")
+        parts.append(
+            "no sweep yet"
+            if self.swept_at is None
+            else f"last sweep {_words(self.now - self.swept_at)} ago"
+        )
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict:
+        """A JSON-ready summary (no PBX text)."""
+
+        def iso(moment: datetime | None) -> str | None:
+            return None if moment is None else moment.isoformat()
+
+        return {
+            "stale": self.stale,
+            "behind_seconds": None if self.behind is None else round(self.behind.total_seconds()),
+            "awaiting": self.awaiting,
+            "oldest_awaiting_since": iso(self.oldest_awaiting_since),
+            "last_window": None if self.last_window is None else [iso(m) for m in self.last_window],
+            "last_ok_at": iso(self.last_ok_at),
+            "swept_at": iso(self.swept_at),
+        }
+
+
+def stale_after() -> timedelta:
+    """How far behind the sync may be before it counts as stopped: five runs missed."""
+    return max(timedelta(seconds=5 * settings.TELSAM_CDR_SYNC_INTERVAL), RECENT_WINDOW)
+
+
+def sync_status(now: datetime | None = None) -> SyncStatus:
+    """Where the sync stands: the one answer for `doctor`, health and monitoring."""
+    now = now or timezone.now()
+    state = CdrSyncState.objects.filter(pk=1).first() or CdrSyncState()
+    waits = AwaitedCdr.objects.aggregate(count=Count("pk"), oldest=Min("ended_at"))
+    behind = _behind(state, now)
+    sweep_stopped = state.swept_at is not None and now - state.swept_at > 3 * SWEEP_EVERY
+    window = None
+    if state.synced_until is not None:
+        window = (state.last_window_start or state.synced_until, state.synced_until)
+    return SyncStatus(
+        behind=behind,
+        awaiting=waits["count"],
+        oldest_awaiting_since=waits["oldest"],
+        last_window=window,
+        last_ok_at=state.last_ok_at,
+        last_error=state.last_error,
+        swept_at=state.swept_at,
+        stale=(behind is not None and behind > stale_after()) or sweep_stopped,
+        now=now,
+    )
+
+
+def _words(delta: timedelta | None) -> str:
+    """`3 d 2 h`, `1 h 5 min`, `40 s`: how far behind, for people."""
+    if delta is None:
+        return "unknown"
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
 
 
 def day_windows(first: datetime, last: datetime) -> Iterator[tuple[datetime, datetime]]:

@@ -6,10 +6,10 @@ import logging
 import re
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from calls.live_state import load_state
-from calls.models import HangupAttempt
+from calls.models import HangupAttempt, clip_to_column
 from calls.tasks import poll_active_calls_task
 from calls.telsam import PbxError, PbxRejected, TelsamClient, client_from_settings
 from telsam_panel.redact import redact
@@ -38,6 +38,10 @@ def hangup_call(
     with its control characters shown as `?` (PostgreSQL refuses NUL in text, logs split on
     newlines). A success triggers an immediate poll so that every panel sees the call leave at
     once.
+
+    The audit row is written `pending` BEFORE the PBX is asked, then updated to the outcome: if
+    the database refuses the first write, the `DatabaseError` is raised and the call goes on;
+    if it refuses the update, the call has ended with its record (still `pending`) in place.
     """
     plausible = is_plausible_channel(channel)
     attempt = HangupAttempt(
@@ -48,13 +52,18 @@ def hangup_call(
     state = load_state() if plausible else None
     call = state.calls.get(channel) if state else None
     if call is not None:
-        attempt.src, attempt.dst = call.src, call.dst
+        # Cut as the call history cuts the same call's numbers.
+        attempt.src = clip_to_column(HangupAttempt, "src", call.src)
+        attempt.dst = clip_to_column(HangupAttempt, "dst", call.dst)
 
     if not user.has_perm(HANGUP_PERMISSION):
         attempt.result = HangupAttempt.Result.FORBIDDEN
     elif call is None:
         attempt.result = HangupAttempt.Result.NOT_FOUND
     else:
+        attempt.result = HangupAttempt.Result.PENDING
+        with transaction.atomic():  # a refused write must not break the caller's transaction
+            attempt.save()
         client = client or client_from_settings()
         try:
             answer = client.hangup(channel)
@@ -70,11 +79,30 @@ def hangup_call(
         else:
             attempt.result = HangupAttempt.Result.OK
             attempt.pbx_answer = answer.raw
-    attempt.save()
+    _save_outcome(attempt)
     logger.info("Hang-up by %s of %s: %s", attempt.username, attempt.channel[:80], attempt.result)
     if attempt.result == HangupAttempt.Result.OK:
         transaction.on_commit(_poll_now)
     return attempt
+
+
+def _save_outcome(attempt: HangupAttempt) -> None:
+    """Store the attempt's outcome. Once the PBX has been asked, a database error must not hide
+    what it did from the person who asked: it is logged, and the row stays `pending`."""
+    if attempt.pk is None:
+        attempt.save()  # refused or not found: the PBX was not asked
+        return
+    try:
+        with transaction.atomic():
+            attempt.save(update_fields=["result", "pbx_answer"])
+    except DatabaseError as exc:
+        logger.error(
+            "Hang-up of %s by %s was %s, but its audit row stays pending: %s",
+            attempt.channel[:80],
+            attempt.username,
+            attempt.result,
+            redact(f"{type(exc).__name__}: {exc}"),
+        )
 
 
 def _poll_now() -> None:

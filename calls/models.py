@@ -7,10 +7,20 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def clip_to_column(model: type[models.Model], field_name: str, text: str) -> str:
+    """`text` cut to the length of `model.field_name`'s column: the one way PBX text that does
+    not fit (a `src` of 150 characters) is stored, wherever it is stored. PostgreSQL refuses
+    longer text outright (SQLite would keep it whole), so the cut must happen before saving."""
+    return text[: model._meta.get_field(field_name).max_length]
+
+
 class HangupAttempt(models.Model):
     """The audit trail of every hang-up request made from the panel, allowed or not."""
 
     class Result(models.TextChoices):
+        # Written before the PBX is asked, so that a call ended is never a call unrecorded; it
+        # stays so only if the database failed between the PBX's answer and the update.
+        PENDING = "pending", _("pending")
         OK = "ok", _("ended")
         FORBIDDEN = "forbidden", _("not permitted")
         NOT_FOUND = "not_found", _("call not found")
@@ -178,3 +188,53 @@ class PendingCallback(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class AwaitedCdr(models.Model):
+    """A call the poller saw end whose CDR row the history has not found yet.
+
+    The PBX writes a call's row when it ends but dates it by its start, so the periodic sync must
+    look back to that start, however long ago it was: these rows tell it where (calls.cdr_sync).
+    """
+
+    channel = models.CharField(_("channel"), max_length=200)
+    src = models.CharField(_("caller"), max_length=64, blank=True)
+    dst = models.CharField(_("callee"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    ended_at = models.DateTimeField(_("ended at"), db_index=True)
+    # When the sync last asked the PBX for this call's row: the least recently asked go first.
+    looked_at = models.DateTimeField(_("last looked for"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call awaiting its CDR row")
+        verbose_name_plural = _("calls awaiting their CDR row")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "started_at"], name="unique_awaited_call")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CdrSyncState(models.Model):
+    """Where the call-history sync stands (one row): kept in the database, which is backed up,
+    not in Redis, which the production stack does not persist."""
+
+    # Every row dated before this has been fetched (the end of the last good window).
+    synced_until = models.DateTimeField(_("synced until"), null=True, blank=True)
+    last_window_start = models.DateTimeField(_("last good window from"), null=True, blank=True)
+    last_ok_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last failed sync"), null=True, blank=True)
+    swept_at = models.DateTimeField(_("last complete sweep"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call-history sync state")
+        verbose_name_plural = _("call-history sync state")
+
+    def __str__(self) -> str:
+        return f"synced until {self.synced_until}"
+
+    @classmethod
+    def load(cls) -> CdrSyncState:
+        return cls.objects.get_or_create(pk=1)[0]

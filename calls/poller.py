@@ -19,6 +19,7 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from calls import events
+from calls.cdr_sync import remember_ended_calls
 from calls.events import PbxPayload
 from calls.live import CallsDiff, diff_calls
 from calls.live_state import (
@@ -119,6 +120,9 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         state.run, state.seq, state.at, diff.added, diff.changed, diff.removed, state.pbx
     )
     events.broadcast(events.encode(message))
+    # Only now, so the database can neither fail nor delay the broadcast: the calls that left
+    # are noted for the history, which must look back to their start for their rows.
+    remember_ended_calls([previous.calls[channel] for channel in diff.removed], now)
     return PollResult(
         status,
         seq=state.seq,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from calls.cdr_sync import sync_recent
+from calls.cdr_sync import SyncSummary, sweep, sync_recent
 from calls.poller import PollStatus, poll_active_calls, poll_time_limit
 
 
@@ -29,8 +29,23 @@ def poll_active_calls_task(self, retry_if_busy: bool = False) -> str:
     return status.value
 
 
+# Both stay within calls.cdr_sync.LOCK_TIMEOUT, so their lock never expires under them.
 @shared_task(name="calls.sync_recent_cdr", ignore_result=True, soft_time_limit=240, time_limit=300)
 def sync_recent_cdr_task() -> dict:
-    """Copy the last minutes of call history from the PBX (scheduled by beat every minute)."""
-    summary = sync_recent()
-    return {"fetched": summary.fetched, "new": summary.new, "skipped": summary.skipped}
+    """Copy new call history from the PBX (scheduled by beat every TELSAM_CDR_SYNC_INTERVAL)."""
+    return _summary(sync_recent())
+
+
+@shared_task(name="calls.sweep_cdr", ignore_result=True, soft_time_limit=290, time_limit=320)
+def sweep_cdr_task() -> dict:
+    """Re-read the last 24 hours of call history (scheduled by beat every hour)."""
+    return _summary(sweep())
+
+
+def _summary(summary: SyncSummary) -> dict:
+    return {
+        "fetched": summary.fetched,
+        "new": summary.new,
+        "skipped": summary.skipped,
+        "found": summary.found,
+    }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +20,7 @@ from calls.hangup import HANGUP_PERMISSION, hangup_call, is_plausible_channel
 from calls.models import AgentProfile, HangupAttempt
 
 POP_ALL_PERMISSION = "calls.pop_all_calls"
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -70,13 +74,18 @@ _HANGUP_STATUS = {
 
 @require_POST
 def hangup(request: HttpRequest) -> JsonResponse:
-    """POST channel=… → {"ok": true} or {"ok": false, "error": "…"} with 400/403/404/502."""
+    """POST channel=… → {"ok": true} or {"ok": false, "error": "…"} with 400/403/404/502/503."""
     if not request.user.is_authenticated:
         return JsonResponse({"ok": False, "error": _("Please log in.")}, status=403)
     channel = request.POST.get("channel", "")
     if not channel:
         return JsonResponse({"ok": False, "error": _("No channel given.")}, status=400)
-    attempt = hangup_call(request.user, channel)
+    try:
+        attempt = hangup_call(request.user, channel)
+    except DatabaseError:  # the audit trail cannot be written, so the PBX was not asked
+        logger.exception("Hang-up refused: its audit row could not be written")
+        error = _("The hang-up cannot be recorded right now, so the call was not ended.")
+        return JsonResponse({"ok": False, "error": error}, status=503)
     if attempt.result == HangupAttempt.Result.OK:
         return JsonResponse({"ok": True})
     if attempt.result == HangupAttempt.Result.NOT_FOUND and not is_plausible_channel(channel):

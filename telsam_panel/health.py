@@ -16,6 +16,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from calls.cdr_sync import sync_status
 from calls.live_state import load_snapshot_text, poll_counters
 from telsam_panel.redact import redact
 
@@ -37,6 +38,9 @@ class Health:
     database: Check
     redis: Check
     poller: Check
+    # Reported, not part of `ok`: a history sync behind is for monitoring, not a reason for a load
+    # balancer to take the web server out of service.
+    cdr_sync: Check
 
     @property
     def ok(self) -> bool:
@@ -46,7 +50,12 @@ class Health:
         return {"ok": self.ok, **{name: asdict(check) for name, check in self.checks().items()}}
 
     def checks(self) -> dict[str, Check]:
-        return {"database": self.database, "redis": self.redis, "poller": self.poller}
+        return {
+            "database": self.database,
+            "redis": self.redis,
+            "poller": self.poller,
+            "cdr_sync": self.cdr_sync,
+        }
 
 
 def max_poll_age() -> float:
@@ -96,9 +105,23 @@ def check_poller(now: datetime | None = None) -> tuple[Check, Check]:
     return redis_ok, Check(True, f"last successful poll {last_ok_age:.1f} s ago", data)
 
 
+def check_cdr_sync(now: datetime | None = None) -> Check:
+    """How far behind the call history is, and how many calls await their row."""
+    try:
+        status = sync_status(now)
+    except DatabaseError as exc:
+        return Check(False, _failure(exc))
+    return Check(not status.stale, status.describe(), status.as_dict())
+
+
 def check_all() -> Health:
     redis_check, poller_check = check_poller()
-    return Health(database=check_database(), redis=redis_check, poller=poller_check)
+    return Health(
+        database=check_database(),
+        redis=redis_check,
+        poller=poller_check,
+        cdr_sync=check_cdr_sync(),
+    )
 
 
 def _age(iso: str | None, now: datetime) -> float | None:

@@ -259,12 +259,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": TELSAM_POLL_INTERVAL,
         "options": {"expires": TELSAM_POLL_INTERVAL},
     },
-    # Call history: the last 15 minutes every minute (overlapping windows, upserted on the PBX id).
+    # Call history: on from the last good window, and back to the start of every call that
+    # ended (overlapping windows, upserted on the PBX id) ...
     "sync-recent-cdr": {
         "task": "calls.sync_recent_cdr",
         "schedule": TELSAM_CDR_SYNC_INTERVAL,
         "options": {"expires": TELSAM_CDR_SYNC_INTERVAL},
     },
+    # ... and the last 24 hours again every hour, for rows the PBX wrote late (calls.cdr_sync).
+    "sweep-cdr": {"task": "calls.sweep_cdr", "schedule": 3600.0, "options": {"expires": 3600.0}},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

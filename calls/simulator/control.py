@@ -49,11 +49,15 @@ class SimulatorControl:
         """Change a live call (`callinfo`, `calltype`, `dst`, `src`)."""
         self._call("POST", "calls/update", {"channel": channel, **fields})
 
-    def end_call(self, channel: str, *, disposition: str | None = None) -> None:
-        """Hang up a call so it becomes a CDR row."""
+    def end_call(
+        self, channel: str, *, disposition: str | None = None, cdr_delay: float = 0.0
+    ) -> None:
+        """Hang up a call so it becomes a CDR row (`cdr_delay` seconds later, if given)."""
         body: dict[str, Any] = {"channel": channel}
         if disposition is not None:
             body["disposition"] = disposition
+        if cdr_delay:
+            body["cdr_delay"] = cdr_delay
         self._call("POST", "calls/end", body)
 
     def add_calls(self, count: int, **fields: Any) -> list[str]:

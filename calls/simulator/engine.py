@@ -306,6 +306,11 @@ class _Cdr:
     userfield: str
     # Raw field values served instead of the computed ones: tests feed the panel malformed rows.
     overrides: tuple[tuple[str, Any], ...] = ()
+    # When the PBX writes the row: at hang-up, or later for a PBX that is slow to (None: already).
+    written_at: datetime | None = None
+
+    def written_by(self, now: datetime) -> bool:
+        return self.written_at is None or self.written_at <= now
 
     def row(self, *, userfield: bool) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -505,19 +510,24 @@ class PbxSimulator:
             if src is not None:
                 call.src = src
 
-    def end_call(self, channel: str, *, disposition: str | None = None) -> None:
-        """Hang up: the call leaves `active_calls` and becomes a CDR row.
+    def end_call(
+        self, channel: str, *, disposition: str | None = None, cdr_delay: float = 0.0
+    ) -> None:
+        """Hang up: the call leaves `active_calls` and becomes a CDR row, dated by its start.
 
         The disposition defaults to ANSWERED if the call was ever answered, else NO ANSWER.
-        Raises `UnknownChannel` (a KeyError) if no such call is active.
+        `cdr_delay` seconds pass before the row appears in `cdr` answers (a PBX that writes it
+        late). Raises `UnknownChannel` (a KeyError) if no such call is active.
         """
         if disposition is not None and disposition not in DISPOSITIONS:
             raise ValueError(f"disposition must be one of {sorted(DISPOSITIONS)}")
+        if isinstance(cdr_delay, bool) or not isinstance(cdr_delay, int | float) or cdr_delay < 0:
+            raise ValueError("cdr_delay must be a number of seconds, 0 or more")
         with self._lock:
             now = self._now()
             self._advance(now)
             self._get(channel)
-            self._finish(channel, now, disposition)
+            self._finish(channel, now, disposition, cdr_delay)
 
     def active_calls(self) -> list[dict[str, str]]:
         """The `activecalls` rows as served right now."""
@@ -529,7 +539,8 @@ class PbxSimulator:
     def cdr_rows(
         self, start: datetime, end: datetime, number: str = "", *, userfield: bool = True
     ) -> list[dict[str, Any]]:
-        """CDR rows of calls that started in [start, end], both at minute precision.
+        """CDR rows written so far of calls that started in [start, end], both at minute
+        precision.
 
         Like the `cdr` action: a call started at 15:30:59 is in a window ending at 15:30.
         `number` keeps calls whose src or dst contains it. Oldest first.
@@ -539,11 +550,13 @@ class PbxSimulator:
         low = start.replace(second=0, microsecond=0)
         high = end.replace(second=0, microsecond=0) + timedelta(minutes=1)
         with self._lock:
-            self._advance(self._now())
+            now = self._now()
+            self._advance(now)
             chosen = [
                 cdr
                 for cdr in self._cdr
                 if low <= cdr.started_at < high
+                and cdr.written_by(now)
                 and (not number or number in cdr.src or number in cdr.dst)
             ]
         chosen.sort(key=lambda cdr: (cdr.started_at, cdr.id))
@@ -592,10 +605,11 @@ class PbxSimulator:
         return str(cdr_id)
 
     def cdr_count(self) -> int:
-        """How many CDR rows exist (pre-filled history included)."""
+        """How many CDR rows the PBX has written so far (pre-filled history included)."""
         with self._lock:
-            self._advance(self._now())
-            return len(self._cdr)
+            now = self._now()
+            self._advance(now)
+            return sum(cdr.written_by(now) for cdr in self._cdr)
 
     def state(self) -> dict[str, Any]:
         """A JSON-ready summary: active calls, CDR count, current fault."""
@@ -764,7 +778,11 @@ class PbxSimulator:
         except KeyError:
             raise UnknownChannel(channel) from None
 
-    def _finish(self, channel: str, at: datetime, disposition: str | None) -> None:
+    def _finish(
+        self, channel: str, at: datetime, disposition: str | None, cdr_delay: float = 0.0
+    ) -> None:
+        """The call ends at `at`: the PBX writes its row then (or `cdr_delay` seconds later),
+        numbered in hang-up order and dated by the call's start, as Asterisk does."""
         call = self._calls.pop(channel)
         if disposition is None:
             disposition = ANSWERED if call.answered_at is not None else NO_ANSWER
@@ -783,6 +801,7 @@ class PbxSimulator:
                 queue=call.queue,
                 record=record,
                 userfield=call.userfield,
+                written_at=at + timedelta(seconds=cdr_delay),
             )
         )
         self._next_cdr_id += 1

@@ -8,10 +8,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from calls.cdr_sync import sync_recent
 from calls.live_state import load_state
-from calls.models import HangupAttempt
+from calls.models import CallRecord, HangupAttempt
 from calls.poller import poll_active_calls
 from tests.conftest import PBX_PASSWORD
+from tests.db_faults import refusing
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
@@ -132,3 +134,38 @@ def test_the_audit_trail_is_read_only_in_admin(pbx_settings, sam, live_call):
     assert page.status_code == 200
     assert b'name="channel"' not in page.content  # shown, not editable
     assert admin.get(reverse("admin:calls_hangupattempt_add")).status_code == 403
+
+
+def test_when_the_audit_trail_cannot_be_written_the_call_is_not_ended(pbx_settings, sam, live_call):
+    with refusing("insert", "calls_hangupattempt"):
+        response = logged_in(sam).post(URL, {"channel": live_call})
+    assert response.status_code == 503
+    assert hangups_at_the_pbx(pbx_settings) == []  # the PBX was never asked
+    assert [c["channel"] for c in pbx_settings.sim.active_calls()] == [live_call]
+
+
+def test_the_audit_row_is_written_before_the_pbx_is_asked_and_kept_if_the_outcome_is_not(
+    pbx_settings, sam, live_call
+):
+    with refusing("update", "calls_hangupattempt"):
+        response = logged_in(sam).post(URL, {"channel": live_call})
+    assert response.status_code == 200  # the call did end, and the supervisor is told so
+    assert hangups_at_the_pbx(pbx_settings) == [live_call]
+    attempt = HangupAttempt.objects.get()
+    assert (attempt.username, attempt.channel) == ("sam", live_call)
+    assert attempt.result == HangupAttempt.Result.PENDING  # the record of a call ended
+
+
+def test_numbers_longer_than_their_columns_are_cut_as_the_history_cuts_them(pbx_settings, sam):
+    # PostgreSQL refuses text longer than a column: the audit row was lost with the request.
+    long_src, long_dst = "90532" + "1" * 120, "1" * 100
+    channel = pbx_settings.sim.add_call(long_src, long_dst, callinfo="Konuşuyor")
+    poll_active_calls()
+    response = logged_in(sam).post(URL, {"channel": channel})
+    assert response.status_code == 200
+    sync_recent()  # the same call in the history
+
+    attempt, record = HangupAttempt.objects.get(), CallRecord.objects.get()
+    assert (attempt.src, attempt.dst) == (record.src, record.dst)
+    assert (len(attempt.src), len(attempt.dst)) == (64, 64)
+    assert long_src.startswith(attempt.src)

@@ -1,0 +1,262 @@
+"""Call history loses no call: long calls, late rows, outages, a lost Redis.
+
+The PBX writes a call's CDR row when the call ends, dated by its start. These tests drive the
+simulator's own clock (the panel's functions take the same `now`), so hours pass in milliseconds;
+the PBX is the simulator over real HTTP, the poller and the sync the real ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+
+from calls import cdr_sync
+from calls.cdr_sync import sync_recent
+from calls.live_state import load_state
+from calls.models import CallRecord
+from calls.poller import PollStatus, poll_active_calls
+from calls.simulator import CALLINFO_TALKING, PbxSimulator, SimulatorServer
+from calls.simulator.engine import parse_cdr_param
+from telsam_panel.celery import app
+from tests.conftest import PBX_PASSWORD, PBX_USER
+from tests.db_faults import refusing
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
+
+START = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # 10:00 in Istanbul
+CALLER = "905321234567"
+LONG_AGO, FAR_AHEAD = START - timedelta(days=30), START + timedelta(days=30)
+
+
+class Clock:
+    """The time both the simulator and the panel's functions are given."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> datetime:
+        self.at += timedelta(**delta)
+        return self.at
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START)
+
+
+@pytest.fixture
+def sim(settings, clock: Clock) -> Iterator[PbxSimulator]:
+    """A quiet simulator on `clock`, over HTTP, with the panel's settings pointed at it."""
+    simulator = PbxSimulator(PBX_USER, PBX_PASSWORD, seed=1, clock=clock)
+    with SimulatorServer(simulator) as server:
+        settings.TELSAM_API_URL = server.url
+        settings.TELSAM_API_USERNAME = PBX_USER
+        settings.TELSAM_API_PASSWORD = PBX_PASSWORD
+        settings.TELSAM_API_TIMEOUT = 0.5
+        yield simulator
+
+
+def poll(clock: Clock) -> None:
+    assert poll_active_calls(now=clock()).status is PollStatus.OK
+
+
+def sync(clock: Clock) -> cdr_sync.SyncSummary:
+    return sync_recent(now=clock())
+
+
+def stored() -> list[str]:
+    return sorted(CallRecord.objects.values_list("pbx_id", flat=True))
+
+
+def at_the_pbx(sim: PbxSimulator) -> list[str]:
+    """Every row the PBX has written so far (read directly, not over the sync's path)."""
+    return sorted(row["id"] for row in sim.cdr_rows(LONG_AGO, FAR_AHEAD))
+
+
+def assert_every_row_stored_once(sim: PbxSimulator) -> None:
+    pbx_ids = at_the_pbx(sim)
+    assert pbx_ids, "the test wrote no CDR rows"
+    assert stored() == pbx_ids
+
+
+def cdr_windows(sim: PbxSimulator) -> list[tuple[datetime, datetime]]:
+    return [
+        (parse_cdr_param(e.params["date1"]), parse_cdr_param(e.params["date2"]))
+        for e in sim.request_log()
+        if e.action == "cdr"
+    ]
+
+
+@pytest.mark.parametrize("minutes", [40, 180], ids=["40_minutes", "3_hours"])
+def test_a_long_call_the_poller_saw_reaches_history_right_after_it_ends(sim, clock, minutes):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sync(clock)
+    for _ in range(minutes // 10):  # the periodic sync runs on during the call
+        clock.advance(minutes=10)
+        poll(clock)
+        sync(clock)
+    sim.end_call(channel)  # the PBX writes the row now, dated by the call's start
+    clock.advance(seconds=2)
+    poll(clock)  # the poller sees the call leave
+    clock.advance(seconds=40)
+    sync(clock)  # the next periodic sync
+
+    assert_every_row_stored_once(sim)
+    assert CallRecord.objects.get().calldate == START
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+    assert max(end - start for start, end in cdr_windows(sim)) <= cdr_sync.MAX_WINDOW
+
+
+def test_a_row_the_pbx_writes_two_hours_late_is_stored_by_the_next_sync(sim, clock):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    clock.advance(minutes=5)
+    sim.end_call(channel, cdr_delay=2 * 3600)
+    clock.advance(seconds=2)
+    poll(clock)
+    for _ in range(11):  # nearly two hours of periodic syncs find nothing yet
+        clock.advance(minutes=10)
+        sync(clock)
+        assert stored() == []
+    assert cdr_sync.sync_status(clock()).awaiting == 1
+    clock.advance(minutes=11)  # the row is there now
+    sync(clock)
+
+    assert_every_row_stored_once(sim)
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
+def test_the_sweep_finds_rows_the_live_poll_never_saw_and_rows_written_late(sim, clock):
+    clock.advance(hours=30)
+    sync(clock)
+    # A short call between two polls, and a call from five hours ago whose row comes only now.
+    sim.add_cdr(CALLER, "110", started_at=clock() - timedelta(minutes=50), duration=3)
+    sim.add_cdr("905441112233", "111", started_at=clock() - timedelta(hours=5), duration=600)
+    sim.add_cdr("905441112234", "111", started_at=clock() - timedelta(hours=23, minutes=50))
+    clock.advance(minutes=1)
+    sync(clock)
+    assert len(stored()) == 0
+    sim.clear_request_log()
+
+    summary = cdr_sync.sweep(now=clock())
+
+    assert summary.new == 3
+    assert_every_row_stored_once(sim)
+    windows = cdr_windows(sim)
+    assert min(start for start, _ in windows) <= clock() - timedelta(hours=24)
+    assert max(end - start for start, end in windows) <= cdr_sync.MAX_WINDOW
+    assert cdr_sync.sync_status(clock()).swept_at == clock()
+
+
+def test_after_a_three_day_outage_the_sync_catches_up_window_by_window(sim, clock, caplog):
+    sync(clock)
+    sim.set_fault("http_500")
+    for hour in range(0, 72, 2):  # a call every two hours, all through the outage
+        sim.add_cdr(CALLER, "110", started_at=START + timedelta(hours=hour, minutes=30))
+    for _ in range(3):  # the syncs that ran during it failed
+        clock.advance(hours=24)
+        with pytest.raises(Exception, match="HTTP 500"):
+            sync(clock)
+    sim.set_fault(None)
+    sim.clear_request_log()
+    caplog.set_level(logging.WARNING, logger="calls.cdr_sync")
+
+    behind = [cdr_sync.sync_status(clock()).behind]
+    runs = 0
+    while cdr_sync.sync_status(clock()).behind > timedelta(minutes=5):
+        runs += 1
+        assert runs < 20, "the sync does not catch up"
+        clock.advance(minutes=1)
+        sync(clock)
+        behind.append(cdr_sync.sync_status(clock()).behind)
+
+    assert behind[0] >= timedelta(days=3)
+    assert runs > 1, "one request for three days is not a bounded window"
+    assert behind == sorted(behind, reverse=True)  # always closer, never skipping ahead
+    assert max(end - start for start, end in cdr_windows(sim)) <= cdr_sync.MAX_WINDOW
+    assert "behind" in caplog.text  # the log says how far
+    assert_every_row_stored_once(sim)
+    assert len(stored()) == 36
+
+
+def test_a_redis_flushed_between_two_syncs_loses_no_history(sim, clock, live_redis):
+    sync(clock)
+    # A call the poller never saw, then an hour without syncs (the workers were down).
+    sim.add_cdr(CALLER, "110", started_at=clock() + timedelta(minutes=10), duration=30)
+    clock.advance(hours=1)
+    live_redis.flushdb()  # the compose stack's Redis keeps nothing on disk
+
+    sync(clock)
+
+    assert_every_row_stored_once(sim)
+
+
+def test_the_sync_says_where_it_stands_in_doctor_and_health(sim, clock, client, capsys):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    clock.advance(minutes=30)
+    sim.end_call(channel, cdr_delay=3600)
+    poll(clock)
+    sync(clock)
+
+    status = cdr_sync.sync_status(clock())
+    assert (status.awaiting, status.stale) == (1, False)
+    assert status.behind < timedelta(minutes=1)
+
+    with contextlib.suppress(SystemExit):  # it exits 1 for the poller, which is not running
+        call_command("doctor", "--offline")
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("cdr_sync"))
+    assert "1 call awaiting its row" in line
+    body = client.get("/healthz").json()
+    assert body["cdr_sync"]["data"]["awaiting"] == 1
+
+
+def test_a_database_error_while_remembering_ended_calls_does_not_stop_the_poll(sim, clock, caplog):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sim.end_call(channel)
+    clock.advance(seconds=2)
+    with refusing("insert", "calls_awaitedcdr"):
+        poll(clock)  # broadcast, stored, not failed
+    assert channel not in load_state().calls
+    assert "Could not remember" in caplog.text
+    clock.advance(seconds=30)
+    sync(clock)  # a short call: the periodic window still covers it
+    assert_every_row_stored_once(sim)
+
+
+def test_a_call_whose_row_never_comes_is_given_up_after_a_day_and_the_log_says_so(
+    sim, clock, caplog
+):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sim.end_call(channel, cdr_delay=3 * 86400)  # as good as never
+    clock.advance(seconds=2)
+    poll(clock)
+    clock.advance(hours=23)
+    sync(clock)
+    assert cdr_sync.sync_status(clock()).awaiting == 1
+    clock.advance(hours=1, minutes=1)
+    sim.clear_request_log()
+
+    sync(clock)
+
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+    assert "Gave up waiting for the CDR rows of 1 calls" in caplog.text
+    assert all(start > START for start, _ in cdr_windows(sim))  # no longer asked for
+
+
+def test_beat_runs_the_sweep_at_least_hourly(settings):
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "calls.sweep_cdr"]
+    assert entry["schedule"] <= 3600
+    assert "calls.sweep_cdr" in app.tasks
+    assert timedelta(hours=24) <= cdr_sync.SWEEP_SPAN
