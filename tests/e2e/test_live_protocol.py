@@ -1,5 +1,6 @@
 """The live websocket's protocol rules against the whole stack (docs/websocket-protocol.md): what
-the real web server does with hostile input.
+the real web server does with hostile input, and how a real page recovers when the stored state
+goes back to an older copy.
 
 The hostile clients speak the protocol with the `websockets` library from a thread of their own
 (the module's Chromium is driven from the main thread); the other panels are protocol clients
@@ -18,11 +19,13 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from calls.live_state import SNAPSHOT_KEY
 from calls.simulator import PbxSimulator
-from tests.e2e.conftest import ALICE, POLL_INTERVAL, Persona
+from tests.e2e.conftest import ALICE, AYSE, POLL_INTERVAL, Persona
 from tests.stack import PanelStack
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +36,7 @@ ON_TIME_S = 2 * POLL_INTERVAL
 CLOSE_MESSAGE_TOO_BIG = 1009
 FLOOD_PER_SECOND = 1000
 FLOOD_SECONDS = 3.0
+ROW = '#calls-body tr.call-row[data-channel="{channel}"]'
 
 
 def session_cookie(stack: PanelStack, persona: Persona) -> str:
@@ -211,3 +215,40 @@ def test_oversized_junk_and_resync_floods_cost_one_socket_nothing_of_the_others(
     assert outcome["gaps"] == [], "a panel missed a diff"
     log = stack.web.log_since(log_start)
     assert "Traceback" not in log and "Exception in ASGI" not in log, log[-3000:]
+
+
+# --- the stored state goes back -------------------------------------------------------------------
+
+
+def restore_older_copy(stack: PanelStack, copy: str) -> None:
+    """Put an older snapshot back in Redis, as a restore from a backup or a lagging replica would,
+    and wait until a poll continued from it (a poll running at that moment would overwrite it)."""
+    seq = json.loads(copy)["seq"]
+    for _ in range(3):
+        stack.redis.set(SNAPSHOT_KEY, copy)
+        if stack.wait_for_snapshot(lambda s, seq=seq: s["seq"] != seq)["seq"] == seq + 1:
+            return
+    pytest.fail("every restored copy was overwritten by a poll already running")
+
+
+def test_a_page_resynchronises_when_the_stored_state_goes_back_to_an_older_copy(
+    stack, sim, page_for
+):
+    page = page_for(ALICE)
+    stays = sim.add_call(AYSE.pbx_number, "110")
+    copy = json.dumps(stack.wait_for_channels(stays))
+    ends = sim.add_call("905421112233", "111")
+    expect(page.locator(ROW.format(channel=ends))).to_be_visible()
+    # The page is a few polls ahead of the copy.
+    stack.wait_for_snapshot(lambda s: s["seq"] >= json.loads(copy)["seq"] + 3)
+
+    restore_older_copy(stack, copy)
+    sim.end_call(ends)
+    arrives = sim.add_call("902161112233", "112")
+
+    # Diffs continue from the copy with seqs the page has already passed: they are news, not
+    # duplicates of its snapshot, and only a fresh snapshot puts the page right.
+    expect(page.locator(ROW.format(channel=arrives))).to_be_visible()
+    expect(page.locator(ROW.format(channel=ends))).to_have_count(0)
+    expect(page.locator(ROW.format(channel=stays))).to_be_visible()
+    expect(page.locator("#connection-status")).to_have_attribute("data-state", "live")
