@@ -1,10 +1,10 @@
 """A websocket client that speaks the live-calls protocol exactly as the browser does.
 
 It mirrors `static/js/live-connection.js` rule by rule (docs/websocket-protocol.md): apply the
-snapshot, apply diffs in `seq` order, ignore an old `seq`, ask for a `resync` on a gap or a new
-`run`, reconnect after a drop with the same jittered exponential backoff, and never retry close
-code 4401. It also counts what the soak reports: disconnects, recoveries and how long each
-recovery took.
+snapshot, apply diffs in `seq` order, ignore an old `seq`, ask for a `resync` on a gap, a new
+`run` or an old `seq` from a newer poll, reconnect after a drop with the same jittered exponential
+backoff, and never retry close code 4401. It also counts what the soak reports: disconnects,
+recoveries and how long each recovery took.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -24,6 +25,10 @@ CLOSE_UNAUTHENTICATED = 4401
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 15.0
 OPEN_TIMEOUT_S = 10.0
+
+
+def _time(at: str | None) -> datetime | None:
+    return datetime.fromisoformat(at) if at else None
 
 
 def backoff_delay(attempt: int, rng: random.Random) -> float:
@@ -58,6 +63,7 @@ class LiveClient:
         self.rng = random.Random(seed)
         self.run: str | None = None
         self.seq: int | None = None
+        self.at: datetime | None = None  # the poll time of the state held
         self.calls: dict[str, dict[str, Any]] = {}
         self.stats = ClientStats()
         self.connected = False  # a socket is open and a snapshot has arrived on it
@@ -109,7 +115,7 @@ class LiveClient:
 
     async def _handle(self, socket: ClientConnection, message: dict[str, Any]) -> None:
         if message.get("type") == "snapshot":
-            self.run, self.seq = message["run"], message["seq"]
+            self.run, self.seq, self.at = message["run"], message["seq"], _time(message["at"])
             self.calls = {call["channel"]: call for call in message["calls"]}
             self.stats.snapshots += 1
             self.connected = True
@@ -118,12 +124,17 @@ class LiveClient:
                 self.stats.reconnect_s.append(time.monotonic() - self._dropped_at)
                 self._dropped_at = None
         elif message.get("type") == "diff":
-            if message["run"] != self.run or self.seq is None or message["seq"] > self.seq + 1:
-                # A reset server or a missed diff: only a full snapshot is safe.
+            if (
+                message["run"] != self.run
+                or self.seq is None
+                or message["seq"] > self.seq + 1
+                or self._went_back(message)
+            ):
+                # A reset server, a missed diff or a state gone back: only a snapshot is safe.
                 self.stats.resyncs += 1
                 await socket.send(json.dumps({"type": "resync"}))
             elif message["seq"] == self.seq + 1:
-                self.seq = message["seq"]
+                self.seq, self.at = message["seq"], _time(message["at"])
                 for call in (*message["added"], *message["changed"]):
                     self.calls[call["channel"]] = call
                 for channel in message["removed"]:
@@ -131,3 +142,9 @@ class LiveClient:
                 self.stats.diffs_applied += 1
             else:
                 self.stats.diffs_ignored += 1
+
+    def _went_back(self, diff: dict[str, Any]) -> bool:
+        """An old seq from a poll newer than the state held: the server's state went back to an
+        older copy, not a diff the snapshot already held."""
+        at = _time(diff["at"])
+        return diff["seq"] <= self.seq and self.at is not None and at is not None and at > self.at

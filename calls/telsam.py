@@ -34,6 +34,11 @@ CDR_PARAM_FORMAT = "%d%m%Y%H%M"
 _ERROR_TEXT_LIMIT = 200
 # Thousands of calls are a few hundred kB; anything near this is not an activecalls answer.
 MAX_RESPONSE_BYTES = 20_000_000
+# A call centre with a thousand agents has a couple of thousand calls at once; a poll that sees
+# 10,000 new ones takes about a second. An answer with far more (100,000 rows took 15 s: parsing,
+# diffing, matching every number, storing and pushing them) would run the poll past its time
+# limit, so it is refused as unusable instead.
+MAX_ACTIVE_CALLS = 10_000
 # Bounds on what one field may bring in, so a broken PBX cannot flood pages, Redis or the database.
 # Identities (a channel, a CDR id) cannot be shortened without breaking hang-up or de-duplication:
 # a row with a longer one is refused. Free text is cut. The limits match the database columns.
@@ -359,6 +364,11 @@ def parse_active_calls(body: str | bytes) -> list[ActiveCall]:
     rows of which none is usable is a `PbxBadResponse`, not "no calls": it says nothing about the
     calls, and taking it for an empty PBX would clear every panel."""
     rows = unwrap(body)
+    if len(rows) > MAX_ACTIVE_CALLS:
+        raise PbxBadResponse(
+            f"PBX answer lists {len(rows):,} calls, more than the {MAX_ACTIVE_CALLS:,} allowed; "
+            "refused"
+        )
     calls, problems = [], []
     for index, row in enumerate(rows):
         try:

@@ -18,6 +18,8 @@ from pathlib import Path
 import uvicorn
 from environs import Env
 
+from calls.client_messages import MAX_MESSAGE_BYTES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 APPLICATION = "telsam_panel.asgi:application"
 
@@ -38,6 +40,9 @@ def main(argv: list[str] | None = None) -> None:
         # Diffs are a few hundred bytes; a zlib context per socket would double the memory of an
         # idle connection (60 → 107 KB measured) for next to no saving.
         ws_per_message_deflate=False,
+        # A browser sends only `{"type": "resync"}`: a larger message closes its socket with 1009
+        # as it is read, instead of up to 16 MiB (uvicorn's default) reaching the application.
+        ws_max_size=MAX_MESSAGE_BYTES,
         # Neither Django nor Channels has start-up or shutdown hooks to run.
         lifespan="off",
         # The browser's address (login lockout, logs) from X-Forwarded-For, trusted only from the

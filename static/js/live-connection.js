@@ -27,6 +27,7 @@ export class LiveConnection {
     this.socket = null;
     this.run = null;
     this.seq = null;
+    this.at = null; // the poll time of the state shown
     this.attempt = 0;
     this.retryTimer = null;
     this.lastMessageAt = 0;
@@ -157,16 +158,27 @@ export class LiveConnection {
     if (message.type === "snapshot") {
       this.run = message.run;
       this.seq = message.seq;
+      this.at = message.at;
       this.options.onSnapshot(message.calls);
     } else if (message.type === "diff") {
-      if (message.run !== this.run || message.seq > this.seq + 1) {
+      if (message.run !== this.run || message.seq > this.seq + 1 || this.wentBack(message)) {
         this.resync(); // a reset server or a missed diff: only a full snapshot is safe
       } else if (message.seq === this.seq + 1) {
         this.seq = message.seq;
+        this.at = message.at;
         this.options.onDiff(message);
       } // an older seq was already part of the snapshot
     }
     this.setState("live");
+  }
+
+  /**
+   * An old seq from a poll newer than the state shown: not a diff the snapshot already held (that
+   * one ran before it), but the server's state gone back to an older copy (Redis restored from a
+   * backup or a lagging replica), from which new diffs now continue.
+   */
+  wentBack(diff) {
+    return diff.seq <= this.seq && this.at !== null && Date.parse(diff.at) > Date.parse(this.at);
   }
 
   setState(state) {

@@ -24,6 +24,7 @@ Throughout, the PBX password appears in no message and no log record.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -159,6 +160,16 @@ def larger_than_allowed(setup: Setup) -> None:
     setup.pbx.sim.set_fault("raw", body=answer(*[row(f"SIP/big-{n}") for n in range(200)]))
 
 
+def absurdly_many_rows(setup: Setup) -> None:
+    # Every row readable and a different caller each, as a PBX listing garbage would send them.
+    setup.pbx.sim.set_fault("raw", body=_many_rows_answer())
+
+
+@functools.cache
+def _many_rows_answer() -> bytes:
+    return answer(*[row(f"SIP/flood-{n}", src=f"90532{n:07d}") for n in range(100_000)])
+
+
 def clear_faults(setup: Setup, url: str) -> None:
     setup.pbx.sim.set_fault(None)
     setup.settings.TELSAM_API_URL = url
@@ -217,6 +228,7 @@ OUTAGES = [
            "bad_response", "invalid JSON"),
     Outage("absurdly_deep_json", raw(b"[" * 200_000), "bad_response", "invalid JSON"),
     Outage("larger_than_allowed", larger_than_allowed, "bad_response", "larger than"),
+    Outage("absurdly_many_rows", absurdly_many_rows, "bad_response", "100,000 calls"),
     Outage("success_false", fault("success_false"), "rejected", "03: Domain adı hatalı"),
     Outage("success_false_as_text", fault("reshape", envelope={"success": "false"}), "rejected",
            "refused"),
