@@ -21,6 +21,13 @@ SERVICES = COMPOSE["services"]
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}")
 
 
+def env_example_values() -> dict[str, str]:
+    """What a `.env` copied from `.env.example` sets (compose interpolates from it, `make demo`
+    runs with it)."""
+    text = (ROOT / ".env.example").read_text()
+    return dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", text, re.M))
+
+
 def interpolate(value: str, env: Mapping[str, str]) -> str:
     """`value` as compose interpolates it from `env` (the shell's and .env's variables)."""
 

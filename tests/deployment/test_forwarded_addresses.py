@@ -4,7 +4,6 @@ every guess is still locked out (the lockout counts per username and client addr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,18 +11,12 @@ import redis
 import requests
 from django.conf import settings
 
-from tests.deployment.compose import environment_of
-from tests.stack import ROOT, PanelStack
+from tests.deployment.compose import env_example_values, environment_of
+from tests.stack import PanelStack
 
 PASSWORD = "alice-compose-pass-123"
 # Containers of the compose file the test machine does not have; the test's own stand in.
 CONTAINER_ADDRESSES = {"DATABASE_URL", "REDIS_URL"}
-
-
-def env_example_values() -> dict[str, str]:
-    """What a `.env` copied from `.env.example` sets (compose interpolates from it)."""
-    text = (ROOT / ".env.example").read_text()
-    return dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", text, re.M))
 
 
 def compose_web_environment() -> dict[str, str]:

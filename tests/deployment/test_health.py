@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from calls.live_state import redis_client
@@ -133,3 +134,29 @@ def test_doctor_explains_configuration_problems_in_words(tmp_path):
     assert "redis     FAIL ConnectionError" in result.stdout
     assert "settings  FAIL calls.E001: TELSAM_API_URL is not an http(s) URL" in result.stdout
     assert PBX_PASSWORD not in result.stdout + result.stderr
+
+
+def _production(settings) -> None:
+    """Settings with which Django's deployment checks have nothing to say."""
+    settings.SECRET_KEY = "production-" + "k3y-" * 12
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+
+
+def test_doctor_exits_non_zero_on_a_warning_alone(db, settings, pbx_settings, capsys):
+    _production(settings)
+    poll_active_calls()
+    call_command("doctor", "--offline")
+    assert "Everything looks fine." in capsys.readouterr().out
+
+    settings.SECURE_HSTS_PRELOAD = False  # one deployment warning, nothing broken
+    with pytest.raises(SystemExit) as exited:
+        call_command("doctor", "--offline")
+    output = capsys.readouterr().out
+    assert exited.value.code == 1
+    assert "settings  WARN security.W021" in output
+    assert "1 problem(s) found." in output

@@ -1,7 +1,9 @@
 """`manage.py doctor`: what `/healthz` says, plus the configuration problems, in words.
 
 For the person installing or on call: every line says what is wrong and what to do. Exits 1 when
-something is broken (a failed check or a configuration error), so scripts can use it too.
+anything is not right, a warning included (a failed check, a configuration error or warning), so
+that scripts and deployment pipelines can rely on it: a warning left alone is how an installation
+ends up with a public key or no HTTPS.
 """
 
 from __future__ import annotations
@@ -31,25 +33,25 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        failures = 0
+        problems = 0
         health = check_all()
         for name, check in health.checks().items():
-            failures += self._line(name, OK if check.ok else FAIL, check.detail)
+            problems += self._line(name, OK if check.ok else FAIL, check.detail)
         if not options["offline"]:
-            failures += self._line("pbx", *_pbx())
-            failures += self._line("workers", *_workers())
+            problems += self._line("pbx", *_pbx())
+            problems += self._line("workers", *_workers())
         for message in _configuration():
-            failures += self._line("settings", *message)
+            problems += self._line("settings", *message)
         self.stdout.write("")
-        if failures:
-            self.stdout.write(self.style.ERROR(f"{failures} problem(s) found."))
+        if problems:
+            self.stdout.write(self.style.ERROR(f"{problems} problem(s) found."))
             raise SystemExit(1)
         self.stdout.write(self.style.SUCCESS("Everything looks fine."))
 
     def _line(self, name: str, status: str, detail: str) -> int:
         style = {OK: self.style.SUCCESS, WARN: self.style.WARNING, FAIL: self.style.ERROR}[status]
         self.stdout.write(f"{name:<9} {style(f'{status:<4}')} {detail}")
-        return status == FAIL
+        return status != OK
 
 
 def _pbx() -> tuple[str, str]:
