@@ -170,8 +170,8 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
 )
 SECURE_SSL_REDIRECT = _load(env.bool, "SECURE_SSL_REDIRECT", HTTPS)
-# A load balancer's health check may speak plain HTTP to the process.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers' and monitoring's health checks may speak plain HTTP to the process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/data)?$"]
 SESSION_COOKIE_SECURE = _load(env.bool, "SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = _load(env.bool, "CSRF_COOKIE_SECURE", HTTPS)
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE

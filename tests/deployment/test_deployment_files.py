@@ -53,7 +53,7 @@ def test_the_deployment_guide_names_exactly_the_services_of_the_stack():
     assert documented == set(SERVICES)
 
 
-@pytest.mark.parametrize("service", ["db", "redis", "web", "worker"])
+@pytest.mark.parametrize("service", ["db", "redis", "web", "worker", "beat"])
 def test_long_running_services_have_healthchecks(service):
     assert SERVICES[service]["healthcheck"]["test"]
 
