@@ -11,12 +11,14 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from telsam_panel import pbx_url
+
 ENV_HINT = "Set it in the environment or in the .env file (see .env.example)."
 
 
 @register(Tags.compatibility)
 def check_pbx_settings(app_configs=None, **kwargs) -> list:
-    """calls.E001, calls.W001–W004: the PBX URL and credentials are present and usable."""
+    """calls.E001–E002, calls.W001–W004: the PBX URL and credentials are present and usable."""
     problems = []
     url = settings.TELSAM_API_URL
     if not url:
@@ -39,12 +41,14 @@ def check_pbx_settings(app_configs=None, **kwargs) -> list:
                     id="calls.E001",
                 )
             )
-        elif {"password", "username", "action"} & set(parse_qs(parts.query)) or parts.password:
+        elif pbx_url.has_credentials(url):
+            # The settings refuse such a URL at start-up; this is for settings changed since.
+            problems.append(Error(f"TELSAM_API_URL {pbx_url.REFUSAL}", id="calls.E002"))
+        elif "action" in parse_qs(parts.query):
             problems.append(
                 Warning(
-                    "TELSAM_API_URL carries credentials or an action in it.",
-                    hint="Give only the base URL; put the credentials in TELSAM_API_USERNAME and "
-                    "TELSAM_API_PASSWORD so they can be kept out of logs.",
+                    "TELSAM_API_URL carries an action in it.",
+                    hint="Give only the base URL: the panel adds the action of each request.",
                     id="calls.W004",
                 )
             )

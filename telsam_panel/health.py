@@ -1,14 +1,23 @@
-"""Is the panel healthy? The database, Redis, and the age of the last successful PBX poll.
+"""Is the panel healthy? Two questions with two answers, so that one never hides the other.
 
-One place for the answer, used by `/healthz` (load balancers, compose healthchecks) and by
-`manage.py doctor` (people). Nothing here may reveal a secret: errors are reported by their kind
-and a redacted message, never with the connection URL.
+- `web_health()`: can this web process serve? Its database and Redis. `/healthz` answers it for
+  load balancers and the compose healthcheck: a PBX outage or a stopped beat must not take the
+  web servers out of rotation, or nobody would see the history, the admin, or the panel's own
+  "PBX not answering" banner.
+- `data_health()`: is what the panel shows fresh? The poller (beat and a worker polling), the PBX
+  answering, and the call-history (CDR) sync. `/healthz/data` answers it for monitoring;
+  `manage.py doctor` (people) asks both.
+
+Each check has a status word from a fixed vocabulary (what anyone may read) and a detail in
+words with data (what only the people running the call centre may read: the PBX's error text
+names its host). Nothing here may reveal a secret: errors are reported by their kind and a
+redacted message, never with the connection URL.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -17,49 +26,85 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from calls.cdr_sync import sync_status
-from calls.live_state import load_snapshot_text, poll_counters
+from calls.live_state import load_snapshot_text, poll_counters, redis_client
 from telsam_panel.redact import redact
 
 # The poll may lag a little behind its schedule on a busy worker; past this many intervals (and
-# never less than MIN_POLL_AGE seconds) the live panel is no longer live.
+# never less than MIN_POLL_AGE seconds) the live panel is no longer live. The same for the CDR
+# sync, counted in its own intervals.
 STALE_AFTER_INTERVALS = 5
 MIN_POLL_AGE = 15.0
+
+# Who may read the details (PBX error texts, ages, counters): staff who run the call centre.
+# Supervisors and administrators have it; agents and anonymous callers get status words only.
+DETAILS_PERMISSION = "calls.view_stats"
+
+# Status words, the whole vocabulary an anonymous caller can see.
+OK = "ok"
+UNREACHABLE = "unreachable"  # the database or Redis does not answer
+UNKNOWN = "unknown"  # cannot tell: what it depends on is down
+NOT_YET = "not_yet"  # has not run since Redis started
+STOPPED = "stopped"  # the poller: no poll for a while
+NOT_ANSWERING = "not_answering"  # the PBX: no successful answer for a while
+STALE = "stale"  # the CDR sync: no successful sync for a while
+STATUSES = frozenset({OK, UNREACHABLE, UNKNOWN, NOT_YET, STOPPED, NOT_ANSWERING, STALE})
 
 
 @dataclass
 class Check:
-    ok: bool
+    status: str
     detail: str
     data: dict = field(default_factory=dict)
 
-
-@dataclass
-class Health:
-    database: Check
-    redis: Check
-    poller: Check
-    # Reported, not part of `ok`: a history sync behind is for monitoring, not a reason for a load
-    # balancer to take the web server out of service.
-    cdr_sync: Check
+    def __post_init__(self) -> None:
+        assert self.status in STATUSES, self.status
 
     @property
     def ok(self) -> bool:
-        return self.database.ok and self.redis.ok and self.poller.ok
+        return self.status == OK
 
-    def as_dict(self) -> dict:
-        return {"ok": self.ok, **{name: asdict(check) for name, check in self.checks().items()}}
+    def as_dict(self, details: bool) -> dict:
+        words = {"ok": self.ok, "status": self.status}
+        return {**words, "detail": self.detail, "data": self.data} if details else words
 
-    def checks(self) -> dict[str, Check]:
+
+@dataclass
+class Report:
+    checks: dict[str, Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks.values())
+
+    def as_dict(self, details: bool = False) -> dict:
         return {
-            "database": self.database,
-            "redis": self.redis,
-            "poller": self.poller,
-            "cdr_sync": self.cdr_sync,
+            "ok": self.ok,
+            **{name: check.as_dict(details) for name, check in self.checks.items()},
         }
 
 
+def may_see_details(user) -> bool:
+    return bool(user.is_active and user.is_staff and user.has_perm(DETAILS_PERMISSION))
+
+
+WEB_CHECKS = ("database", "redis")
+DATA_CHECKS = ("poller", "pbx", "cdr_sync")
+
+
+def web_health() -> Report:
+    """The web process's own health: what it needs to serve a request."""
+    return Report({"database": check_database(), "redis": check_redis()})
+
+
+def data_health(now: datetime | None = None) -> Report:
+    """Whether the live calls and the call history are up to date."""
+    now = now or timezone.now()
+    poller, pbx = check_live_data(now)
+    return Report({"poller": poller, "pbx": pbx, "cdr_sync": check_cdr_sync(now)})
+
+
 def max_poll_age() -> float:
-    """Seconds after which the last successful poll counts as too old."""
+    """Seconds after which the last poll (or the last successful one) counts as too old."""
     return max(STALE_AFTER_INTERVALS * settings.TELSAM_POLL_INTERVAL, MIN_POLL_AGE)
 
 
@@ -68,60 +113,71 @@ def check_database() -> Check:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
-        return Check(False, _failure(exc))
-    return Check(True, connection.vendor)
+        return Check(UNREACHABLE, _failure(exc))
+    return Check(OK, connection.vendor)
 
 
-def check_poller(now: datetime | None = None) -> tuple[Check, Check]:
-    """(redis, poller): the snapshot lives in Redis, so reading it checks both."""
-    now = now or timezone.now()
+def check_redis() -> Check:
+    try:
+        redis_client().ping()
+    except RedisError as exc:
+        return Check(UNREACHABLE, _failure(exc))
+    return Check(OK, "reachable")
+
+
+def check_live_data(now: datetime) -> tuple[Check, Check]:
+    """(poller, pbx), both read from the snapshot the last poll stored in Redis."""
     try:
         text = load_snapshot_text()
         counters = poll_counters()
-    except RedisError as exc:
-        return Check(False, _failure(exc)), Check(False, "unknown: Redis is unavailable")
-    redis_ok = Check(True, "reachable")
+    except RedisError:
+        unknown = Check(UNKNOWN, "unknown: Redis is unavailable")
+        return unknown, unknown
     if text is None:
-        return redis_ok, Check(False, "no poll has run yet", {"polls": counters})
+        return (
+            Check(NOT_YET, "no poll has run yet", {"polls": counters}),
+            Check(UNKNOWN, "unknown: no poll has run yet"),
+        )
     state = json.loads(text)
     pbx = state.get("pbx") or {}
-    data = {
+    last_poll_age = _age(state.get("at"), now)
+    last_ok_age = _age(pbx.get("last_ok_at"), now)
+    poller_data = {
         "last_poll_at": state.get("at"),
-        "last_ok_at": pbx.get("last_ok_at"),
-        "pbx_error": pbx.get("error"),
+        "last_poll_age_seconds": last_poll_age,
         "max_age_seconds": max_poll_age(),
         "polls": counters,
     }
-    last_poll_age = _age(state.get("at"), now)
-    last_ok_age = _age(pbx.get("last_ok_at"), now)
-    data["last_poll_age_seconds"] = last_poll_age
-    data["last_ok_age_seconds"] = last_ok_age
+    pbx_data = {
+        "last_ok_at": pbx.get("last_ok_at"),
+        "last_ok_age_seconds": last_ok_age,
+        "max_age_seconds": max_poll_age(),
+        "error": redact(pbx["error"]) if pbx.get("error") else None,
+    }
     if last_poll_age is None or last_poll_age > max_poll_age():
-        return redis_ok, Check(
-            False, "the poller has stopped (is Celery beat and a worker running?)", data
+        stopped = "the poller has stopped (is Celery beat and a worker running?)"
+        return (
+            Check(STOPPED, stopped, poller_data),
+            Check(UNKNOWN, "unknown: the poller has stopped", pbx_data),
         )
+    poller = Check(OK, f"last poll {last_poll_age:.1f} s ago", poller_data)
     if last_ok_age is None or last_ok_age > max_poll_age():
-        return redis_ok, Check(False, f"the PBX has not answered: {pbx.get('error')}", data)
-    return redis_ok, Check(True, f"last successful poll {last_ok_age:.1f} s ago", data)
+        return poller, Check(
+            NOT_ANSWERING, f"the PBX has not answered: {pbx_data['error']}", pbx_data
+        )
+    return poller, Check(OK, f"last successful poll {last_ok_age:.1f} s ago", pbx_data)
 
 
-def check_cdr_sync(now: datetime | None = None) -> Check:
-    """How far behind the call history is, and how many calls await their row."""
+def check_cdr_sync(now: datetime) -> Check:
+    """The call-history sync: how far behind it is, and how many calls await their row
+    (`calls.cdr_sync.sync_status`, the one answer to where the sync stands)."""
     try:
         status = sync_status(now)
     except DatabaseError as exc:
-        return Check(False, _failure(exc))
-    return Check(not status.stale, status.describe(), status.as_dict())
-
-
-def check_all() -> Health:
-    redis_check, poller_check = check_poller()
-    return Health(
-        database=check_database(),
-        redis=redis_check,
-        poller=poller_check,
-        cdr_sync=check_cdr_sync(),
-    )
+        return Check(UNKNOWN, f"unknown: the database is unavailable ({_failure(exc)})")
+    if status.behind is None:
+        return Check(NOT_YET, status.describe(), status.as_dict())
+    return Check(STALE if status.stale else OK, status.describe(), status.as_dict())
 
 
 def _age(iso: str | None, now: datetime) -> float | None:

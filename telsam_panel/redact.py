@@ -3,8 +3,9 @@
 The PBX API takes its password in the query string, so any URL of ours is a secret carrier and
 libraries (requests, urllib3) happily print URLs in exceptions and debug logs. Two layers:
 
-- `redact(text)` replaces every configured secret (raw and URL-encoded) and any `password=` query
-  value with `***`. Code that builds user-visible error text runs it.
+- `redact(text)` replaces every configured secret (raw and URL-encoded), any `password=` query
+  value and the password of any `scheme://user:password@` URL with `***`. Code that builds
+  user-visible error text runs it.
 - `install_log_redaction()` wraps the log-record factory so that *every* record, from any library at
   any level, is rendered and redacted when it is created, before any handler (ours, pytest's, a
   third party's) can see it.
@@ -29,6 +30,8 @@ from django.views.debug import ExceptionReporter
 
 MASK = "***"
 _PASSWORD_PARAM = re.compile(r"(?i)(password=)[^&\s'\"<>]+")
+# scheme://user:password@host: the password, up to the last "@" before the host.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@'\"<>]*:)[^/\s'\"<>]*@")
 _MIN_SECRET_LENGTH = 4  # masking "a" everywhere would garble text without protecting anything
 
 
@@ -36,8 +39,18 @@ def configured_secrets() -> tuple[str, ...]:
     """Secrets from settings that must never be shown."""
     values = [settings.TELSAM_API_PASSWORD, settings.SECRET_KEY]
     values += [database.get("PASSWORD") for database in settings.DATABASES.values()]
-    values.append(urlsplit(getattr(settings, "REDIS_URL", "")).password)
+    # URLs with a password in them: the PBX's is refused at start-up, but settings can change
+    # since, and its host names appear without the scheme the URL pattern below needs.
+    for url in (getattr(settings, "REDIS_URL", ""), settings.TELSAM_API_URL):
+        values.append(_url_password(url))
     return tuple(v for v in values if v)
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:  # malformed: the settings' checks say so
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -61,6 +74,7 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
     pattern = _pattern_for(secrets)
     if pattern is not None:
         text = pattern.sub(MASK, text)
+    text = _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
     return _PASSWORD_PARAM.sub(rf"\g<1>{MASK}", text)
 
 

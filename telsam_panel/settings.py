@@ -18,6 +18,8 @@ from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvError
 from marshmallow.validate import Length, OneOf, Range
 
+from telsam_panel import pbx_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = Env()
@@ -37,6 +39,15 @@ def _load(reader, name: str, *args, **kwargs):
 
 SECRET_KEY = _load(env.str, "SECRET_KEY", "dev-insecure-change-me", validate=Length(min=10))
 DEBUG = _load(env.bool, "DEBUG", False)
+# The key .env.example ships with is public: fine for the demo (DEBUG on), never to sign the
+# sessions of a real installation.
+_EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string"  # noqa: S105 (public, refused below)
+if SECRET_KEY == _EXAMPLE_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the example value from .env.example, which anyone can read: with DEBUG "
+        "off, set it to a long random value, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = _load(env.list, "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _load(env.list, "CSRF_TRUSTED_ORIGINS", [])
 
@@ -159,8 +170,8 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
 )
 SECURE_SSL_REDIRECT = _load(env.bool, "SECURE_SSL_REDIRECT", HTTPS)
-# A load balancer's health check may speak plain HTTP to the process.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers' and monitoring's health checks may speak plain HTTP to the process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/data)?$"]
 SESSION_COOKIE_SECURE = _load(env.bool, "SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = _load(env.bool, "CSRF_COOKIE_SECURE", HTTPS)
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -241,6 +252,8 @@ CELERY_TIMEZONE = "UTC"
 
 # The PBX. Missing or malformed values are reported by `manage.py check` (calls.E001…).
 TELSAM_API_URL = env.str("TELSAM_API_URL", "")
+if pbx_url.has_credentials(TELSAM_API_URL):
+    raise ImproperlyConfigured(f"Environment variable TELSAM_API_URL {pbx_url.REFUSAL}")
 TELSAM_API_USERNAME = env.str("TELSAM_API_USERNAME", "")
 TELSAM_API_PASSWORD = env.str("TELSAM_API_PASSWORD", "")
 TELSAM_API_TIMEOUT = _load(env.float, "TELSAM_API_TIMEOUT", 5.0, validate=Range(min=0.1, max=120))

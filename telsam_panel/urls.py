@@ -10,7 +10,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from telsam_panel.views import healthz
+from telsam_panel.views import healthz, healthz_data
 
 admin.site.site_header = "Telsam Panel"
 admin.site.site_title = "Telsam Panel"
@@ -43,5 +43,6 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("favicon.ico", favicon),
     path("healthz", healthz, name="healthz"),
+    path("healthz/data", healthz_data, name="healthz-data"),
     path("", include("calls.urls")),
 ]

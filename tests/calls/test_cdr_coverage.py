@@ -200,7 +200,7 @@ def test_a_redis_flushed_between_two_syncs_loses_no_history(sim, clock, live_red
     assert_every_row_stored_once(sim)
 
 
-def test_the_sync_says_where_it_stands_in_doctor_and_health(sim, clock, client, capsys):
+def test_the_sync_says_where_it_stands_in_doctor_and_health(sim, clock, client, sam, capsys):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
     poll(clock)
     clock.advance(minutes=30)
@@ -216,7 +216,8 @@ def test_the_sync_says_where_it_stands_in_doctor_and_health(sim, clock, client, 
         call_command("doctor", "--offline")
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("cdr_sync"))
     assert "1 call awaiting its row" in line
-    body = client.get("/healthz").json()
+    client.force_login(sam)  # supervisors read the details of the monitoring endpoint
+    body = client.get("/healthz/data").json()
     assert body["cdr_sync"]["data"]["awaiting"] == 1
 
 

@@ -38,8 +38,24 @@ def test_it_reports_a_malformed_url_as_an_error(settings, url):
     assert problems[0].hint
 
 
-def test_it_warns_when_credentials_are_written_into_the_url(settings):
-    settings.TELSAM_API_URL = "http://firma.telsam.com.tr/?username=u&password=p"
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://firma.telsam.com.tr/?username=u&password=p",
+        "http://u:S3cret-pw@firma.telsam.com.tr/",
+        "http://u@firma.telsam.com.tr/",
+    ],
+)
+def test_it_reports_credentials_written_into_the_url_as_an_error_without_them(settings, url):
+    settings.TELSAM_API_URL = url
+    problems = check_pbx_settings()
+    assert [p.id for p in problems] == ["calls.E002"]
+    assert "TELSAM_API_USERNAME and TELSAM_API_PASSWORD" in problems[0].msg
+    assert "S3cret-pw" not in problems[0].msg
+
+
+def test_it_warns_when_an_action_is_written_into_the_url(settings):
+    settings.TELSAM_API_URL = "http://firma.telsam.com.tr/?action=activecalls"
     assert _ids(settings) == ["calls.W004"]
 
 

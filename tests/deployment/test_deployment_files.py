@@ -8,16 +8,16 @@ documented, and the documentation names exactly the services the stack has.
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import re
 import shlex
 
 import pytest
 import yaml
 
+from tests.deployment.compose import COMPOSE, COMPOSE_TEXT, SERVICES, interpolate
 from tests.stack import ROOT
 
-COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SERVICES = COMPOSE["services"]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 DEPLOYMENT_DOC = (ROOT / "docs" / "deployment.md").read_text()
 ENV_EXAMPLE = (ROOT / ".env.example").read_text()
@@ -53,7 +53,7 @@ def test_the_deployment_guide_names_exactly_the_services_of_the_stack():
     assert documented == set(SERVICES)
 
 
-@pytest.mark.parametrize("service", ["db", "redis", "web", "worker"])
+@pytest.mark.parametrize("service", ["db", "redis", "web", "worker", "beat"])
 def test_long_running_services_have_healthchecks(service):
     assert SERVICES[service]["healthcheck"]["test"]
 
@@ -95,10 +95,43 @@ def test_the_image_is_slim_non_root_and_collects_static_files():
         assert (ROOT / source).exists(), f"COPY {source}: no such path in the project"
 
 
+NGINX_CONFIG = COMPOSE["configs"]["nginx_conf"]["content"]
+
+
 def test_the_proxy_upgrades_websockets():
-    config = COMPOSE["configs"]["nginx_conf"]["content"]
-    assert "location /ws/" in config
-    assert "proxy_set_header Upgrade $$http_upgrade" in config
+    assert "location /ws/" in NGINX_CONFIG
+    assert "proxy_set_header Upgrade $$http_upgrade" in NGINX_CONFIG
+
+
+def test_the_proxy_replaces_the_clients_x_forwarded_for_with_the_address_it_sees():
+    # Appending ($proxy_add_x_forwarded_for) would pass on whatever address the client claims.
+    locations = NGINX_CONFIG.count("location ")
+    assert NGINX_CONFIG.count("proxy_set_header X-Forwarded-For $$remote_addr;") == locations
+    assert "proxy_add_x_forwarded_for" not in NGINX_CONFIG
+
+
+def test_the_proxy_accepts_customer_files_of_20_mb():
+    assert re.search(r"^\s*client_max_body_size 20m;", NGINX_CONFIG, re.M)
+
+
+def test_the_web_server_believes_x_forwarded_for_from_the_bundled_proxy_only():
+    defaults = {"POSTGRES_PASSWORD": "x"}
+    trusted = interpolate(SERVICES["web"]["environment"]["FORWARDED_ALLOW_IPS"], defaults)
+    [subnet] = [
+        ipaddress.ip_network(c["subnet"]) for c in COMPOSE["networks"]["default"]["ipam"]["config"]
+    ]
+    proxy_address = SERVICES["proxy"]["networks"]["default"]["ipv4_address"]
+    assert trusted == proxy_address
+    assert ipaddress.ip_address(proxy_address) in subnet
+    # Docker hands out the other containers' addresses from ip_range only: none can take the
+    # proxy's fixed one.
+    [pool] = [c["ip_range"] for c in COMPOSE["networks"]["default"]["ipam"]["config"]]
+    assert ipaddress.ip_address(proxy_address) not in ipaddress.ip_network(pool)
+
+
+def test_the_web_port_is_published_on_the_loopback_interface_only():
+    for mapping in SERVICES["web"].get("ports", []):
+        assert interpolate(mapping, {}).startswith("127.0.0.1:"), mapping
 
 
 def variables_read_by_settings() -> set[str]:
@@ -115,6 +148,5 @@ def test_every_setting_is_documented_in_env_example_and_the_configuration_refere
 
 
 def test_every_variable_compose_interpolates_is_documented_in_env_example():
-    text = (ROOT / "docker-compose.yml").read_text()
-    for name in set(re.findall(r"(?<!\$)\$\{([A-Z_]+)", text)):
+    for name in set(re.findall(r"(?<!\$)\$\{([A-Z_]+)", COMPOSE_TEXT)):
         assert re.search(rf"^#? ?{name}=", ENV_EXAMPLE, re.M), f"{name} not in .env.example"

@@ -42,6 +42,7 @@ PUBLIC = {
     "jsi18n/": "the panel's translated strings, no data",
     "favicon.ico": "a redirect to the icon",
     "healthz": "the health check for load balancers: ok or not, no data, no secrets",
+    "healthz/data": "the freshness check for monitoring: status words only, details for staff",
 }
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 

@@ -98,3 +98,35 @@ def test_it_reads_settings_from_the_environment(env, setting, expected):
     result = _start(setting, **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+EXAMPLE_SECRET_KEY = re.search(
+    r"^SECRET_KEY=(.*)$", (ROOT / ".env.example").read_text(), re.M
+).group(1)
+
+
+def test_with_debug_off_it_refuses_the_example_secret_key():
+    result = _start("DEBUG", SECRET_KEY=EXAMPLE_SECRET_KEY, DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is the example value from .env.example" in result.stderr
+
+
+def test_the_demo_runs_with_the_example_secret_key_and_debug_on():
+    result = _start("DEBUG", SECRET_KEY=EXAMPLE_SECRET_KEY, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://panel-api:Url-S3cret@pbx.example.com/",
+        "http://panel-api@pbx.example.com/",
+        "http://pbx.example.com/?username=panel-api&password=Url-S3cret",
+    ],
+)
+def test_it_refuses_a_pbx_url_with_credentials_in_it_without_repeating_them(url):
+    result = _start("DEBUG", TELSAM_API_URL=url)
+    assert result.returncode != 0
+    assert "Environment variable TELSAM_API_URL carries credentials" in result.stderr
+    assert "TELSAM_API_USERNAME and TELSAM_API_PASSWORD" in result.stderr
+    assert "Url-S3cret" not in result.stderr + result.stdout

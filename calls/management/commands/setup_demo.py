@@ -1,10 +1,15 @@
-"""Create the demo's users and sample customers (idempotent), and print how to log in."""
+"""Create the demo's users and sample customers (idempotent), and print how to log in.
+
+The demo's passwords are printed in the README: with DEBUG off (a real installation, or one
+being prepared) the command refuses to create them unless `--force` says that this is meant.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.models import AgentProfile
 from customers.demo_data import DEMO_CUSTOMERS, DEMO_USERS
@@ -15,7 +20,20 @@ from customers.services import customer_create
 class Command(BaseCommand):
     help = "Create demo users (agent, supervisor, admin) and sample customers."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="create the demo users with their published passwords even with DEBUG off",
+        )
+
     def handle(self, *args, **options) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: this looks like a real installation, and the demo users' "
+                "passwords are published. Nothing was created. Run it with DEBUG=true (as "
+                "make demo does), or with --force if you really want these accounts here."
+            )
         user_model = get_user_model()
         for username, (password, role) in DEMO_USERS.items():
             user, _ = user_model.objects.get_or_create(username=username)
