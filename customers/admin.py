@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -11,7 +10,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
-from customers.forms import PhoneNumberForm
+from customers.forms import CustomerFileForm, PhoneNumberForm
 from customers.importing import import_customers, read_dataset, record_import
 from customers.models import Customer, CustomerImport, PhoneNumber
 from customers.phones import try_normalize
@@ -25,11 +24,6 @@ class PhoneNumberInline(admin.TabularInline):
     model = PhoneNumber
     form = PhoneNumberForm
     extra = 1
-
-
-class CustomerFileForm(forms.Form):
-    file = forms.FileField(label=_("CSV or XLSX file"))
-    dry_run = forms.BooleanField(label=_("Only check, import nothing"), required=False)
 
 
 @admin.register(Customer)
