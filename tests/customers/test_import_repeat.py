@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -138,3 +139,14 @@ def test_an_upload_over_20_mb_is_refused_in_words_and_imports_nothing(sam):
     assert response.context["report"] is None
     assert not Customer.objects.exists()
     assert not CustomerImport.objects.exists()
+
+
+def test_the_import_page_needs_the_right_to_change_customers_as_it_updates_them(alice):
+    # An import updates the customers its rows find by id or number: adding is not enough.
+    alice.groups.clear()
+    alice.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="customers", codename="add_customer")
+    )
+    client = Client()
+    client.force_login(alice)
+    assert client.get(reverse("admin:customers_customer_import")).status_code == 403
