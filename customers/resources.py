@@ -1,8 +1,9 @@
 """The customer CSV/XLSX format (docs/customer-import.md), shared by the admin and the command.
 
-Columns: `id` (optional: present → update that customer), `name`, `company`, `phone` (one or more
-numbers separated by `;`, any format), `email`, `notes`. A row with a bad value is reported with its
-number and reason; the good rows are imported.
+Columns: `id` (optional: present → update that customer; absent → the customer the row's numbers
+belong to, or a new one), `name`, `company`, `phone` (one or more numbers separated by `;`, any
+format), `email`, `notes`. A row with a bad value is reported with its number and reason; the good
+rows are imported. Files come here with these column names (customers.columns maps a file's own).
 """
 
 from __future__ import annotations
@@ -97,9 +98,9 @@ class CustomerResource(resources.ModelResource):
             if column in row:
                 row[column] = restore_formula(cell_text(row[column]))
         if not row.get("id"):
-            row["id"] = self._customer_with_the_numbers_of(row, kwargs["row_number"] + 1)
+            row["id"] = self._customer_with_the_numbers_of(row)
 
-    def _customer_with_the_numbers_of(self, row, row_number: int) -> str:
+    def _customer_with_the_numbers_of(self, row) -> str:
         """The id of the customer a row without id is about: the one its numbers belong to
         (in any format, as they are stored in E.164), or "" for a new customer.
 
@@ -132,6 +133,8 @@ class CustomerResource(resources.ModelResource):
         return str(next(iter(owners), ""))
 
     def after_import_row(self, row, row_result, **kwargs) -> None:
+        # Only rows that were imported (or found unchanged) claim their numbers: an error row
+        # never reaches here and blocks nobody.
         try:
             numbers = self.fields["phone"].widget.clean(row.get("phone"))
         except ValueError:
