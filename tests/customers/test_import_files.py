@@ -9,8 +9,10 @@ import io
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from customers.importing import import_customers_file
+from customers.importing import import_customers_file, read_dataset
 from customers.models import Customer, PhoneNumber
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +188,23 @@ def test_excel_unicode_text_utf_16_tab_delimited_imports(tmp_path):
 
     assert (report.new, len(report.problems)) == (2, 1)
     assert Customer.objects.get(name="İlkay Işık").notes == "ığüşöç İĞÜŞÖÇ"
+
+
+_FILE_LIKE_TEXT = st.text(alphabet=list('name,phone;\t"\r\n=x ığİ\x00'), max_size=200)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    content=st.one_of(
+        st.binary(max_size=300),
+        st.just(b"PK\x03\x04") | st.binary(max_size=40).map(lambda b: b"PK\x03\x04" + b),
+        _FILE_LIKE_TEXT.map(str.encode),
+        _FILE_LIKE_TEXT.map(lambda t: ("name;phone\n" + t).encode("cp1254", "replace")),
+    ),
+    name=st.sampled_from(["a.csv", "a.xlsx", "a.txt", "a.tsv"]),
+)
+def test_any_bytes_are_read_or_refused_in_words_never_a_crash(content, name):
+    try:
+        read_dataset(name, content)
+    except ValueError as exc:
+        assert str(exc)  # the page and the command show this message
