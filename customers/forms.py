@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import PhoneNumber
@@ -24,3 +25,30 @@ class PhoneNumberForm(forms.ModelForm):
                 params={"number": self.cleaned_data["number"]},
                 code="invalid",
             ) from None
+
+
+class CustomerFileForm(forms.Form):
+    """The admin's import page: a customer file up to `CUSTOMER_IMPORT_MAX_MB`."""
+
+    file = forms.FileField(label=_("CSV or XLSX file"))
+    dry_run = forms.BooleanField(label=_("Only check, import nothing"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("Up to %(limit)d MB.") % {
+            "limit": settings.CUSTOMER_IMPORT_MAX_MB
+        }
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit_mb = settings.CUSTOMER_IMPORT_MAX_MB
+        if upload.size > limit_mb * 1024 * 1024:
+            raise forms.ValidationError(
+                _(
+                    "The file is %(size).1f MB; files up to %(limit)d MB can be imported. "
+                    "Split it into smaller files."
+                ),
+                params={"size": upload.size / (1024 * 1024), "limit": limit_mb},
+                code="too_large",
+            )
+        return upload

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tablib
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from import_export.results import RowResult
 
-from customers.models import CustomerImport
+from customers.columns import map_columns
+from customers.file_reading import read_table
+from customers.models import Customer, CustomerImport
 from customers.resources import CustomerResource
 
 
@@ -21,26 +25,38 @@ class RowProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerFile:
+    dataset: tablib.Dataset  # our column names (`name`, `phone`, …), one row per file row
+    ignored_columns: list[str] = field(default_factory=list)  # named as in the file
+
+
+@dataclass(frozen=True, slots=True)
 class ImportReport:
     new: int
     updated: int
+    unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
 
 
-def read_dataset(name: str, content: bytes) -> tablib.Dataset:
-    """CSV (UTF-8, with or without BOM) or XLSX, by file name; every CSV cell stays text."""
-    suffix = Path(name).suffix.lower()
-    if suffix == ".xlsx":
-        return tablib.Dataset().load(content, format="xlsx")
-    if suffix == ".csv":
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValueError(_("The CSV file is not UTF-8: save it as 'CSV UTF-8'.")) from None
-        return tablib.Dataset().load(text, format="csv")
-    raise ValueError(
-        _("Unsupported file type '%(suffix)s': use .csv or .xlsx.") % {"suffix": suffix}
-    )
+def read_dataset(name: str, content: bytes) -> CustomerFile:
+    """A CSV/TSV or XLSX file's rows under our column names; ValueError in words if unreadable.
+
+    Which encoding, delimiter and column names a file may have: `customers.file_reading` and
+    `customers.columns` (docs/customer-import.md).
+    """
+    headers, rows = read_table(name, content)
+    columns = map_columns(headers, rows)
+    # `id` is always there (empty: find the customer by number, or add one); the other columns
+    # only if the file has them, so an update leaves a column the file lacks as it was.
+    names = ["id", *(f for f in columns.columns if f != "id")]
+    dataset = tablib.Dataset(headers=names)
+    for row in rows:
+        cells = columns.cells(row)
+        dataset.append([cells.get(name, "") for name in names])
+    return CustomerFile(dataset=dataset, ignored_columns=columns.ignored)
 
 
 def import_customers_file(path: Path, *, dry_run: bool = False) -> ImportReport:
@@ -48,18 +64,12 @@ def import_customers_file(path: Path, *, dry_run: bool = False) -> ImportReport:
     return import_customers(read_dataset(path.name, path.read_bytes()), dry_run=dry_run)
 
 
-def import_customers(dataset: tablib.Dataset, *, dry_run: bool = False) -> ImportReport:
+def import_customers(customer_file: CustomerFile, *, dry_run: bool = False) -> ImportReport:
     """Import every good row; bad rows come back as problems, nothing else is lost."""
-    dataset.headers = [str(h or "").strip().lower() for h in dataset.headers or []]
-    missing = {"name", "phone"} - set(dataset.headers)
-    if missing:
-        raise ValueError(
-            _("The file has no %(columns)s column.") % {"columns": ", ".join(sorted(missing))}
-        )
     # Without one enclosing transaction: with it, import-export rolls every row back as soon as
     # one row fails, and the good rows would be lost with the bad.
     result = CustomerResource().import_data(
-        dataset, dry_run=dry_run, raise_errors=False, use_transactions=False
+        customer_file.dataset, dry_run=dry_run, raise_errors=False, use_transactions=False
     )
     problems = [
         RowProblem(row=invalid.number + 1, message=_describe(invalid.error))
@@ -70,10 +80,18 @@ def import_customers(dataset: tablib.Dataset, *, dry_run: bool = False) -> Impor
         for number, errors in result.row_errors()
         for error in errors
     ]
+
+    def ids(import_type: str) -> list[int]:
+        return [int(r.object_id) for r in result.rows if r.import_type == import_type]
+
     return ImportReport(
-        new=result.totals["new"],
-        updated=result.totals["update"],
+        new=result.totals[RowResult.IMPORT_TYPE_NEW],
+        updated=result.totals[RowResult.IMPORT_TYPE_UPDATE],
+        unchanged=result.totals[RowResult.IMPORT_TYPE_SKIP],
         problems=sorted(problems, key=lambda p: p.row),
+        ignored_columns=customer_file.ignored_columns,
+        new_ids=[] if dry_run else ids(RowResult.IMPORT_TYPE_NEW),
+        updated_ids=[] if dry_run else ids(RowResult.IMPORT_TYPE_UPDATE),
     )
 
 
@@ -82,19 +100,35 @@ def record_import(
     *,
     file_name: str,
     source: CustomerImport.Source,
-    user: AbstractBaseUser | None = None,
-    username: str = "",
+    user: AbstractBaseUser,
+    os_account: str = "",
 ) -> CustomerImport:
-    """Write who imported which file, when, and with what result, into the audit trail.
+    """Write who imported which file, when, and with what result, into the audit trail, and
+    into the admin history of every customer the import added or changed.
 
-    `username` defaults to the user's; the command line passes the operating-system account when
-    no panel user is named.
+    `os_account`: the operating-system account that ran the command line, named in the history.
     """
+    file_name = Path(file_name).name[:255]
+    where = str(source.label)
+    if os_account:
+        where = _("%(source)s, operating-system account %(account)s") % {
+            "source": where,
+            "account": os_account,
+        }
+    message = _("Imported from the file “%(file)s” (%(source)s).") % {
+        "file": file_name,
+        "source": where,
+    }
+    for action, ids in ((ADDITION, report.new_ids), (CHANGE, report.updated_ids)):
+        if ids:
+            LogEntry.objects.log_actions(
+                user.pk, Customer.objects.filter(pk__in=ids), action, change_message=message
+            )
     return CustomerImport.objects.create(
         user=user,
-        username=(username or (user.get_username() if user else ""))[:150],
+        username=user.get_username()[:150],
         source=source,
-        file_name=Path(file_name).name[:255],
+        file_name=file_name,
         new=report.new,
         updated=report.updated,
         rejected=len(report.problems),

@@ -1,8 +1,9 @@
 """The customer CSV/XLSX format (docs/customer-import.md), shared by the admin and the command.
 
-Columns: `id` (optional: present → update that customer), `name`, `company`, `phone` (one or more
-numbers separated by `;`, any format), `email`, `notes`. A row with a bad value is reported with its
-number and reason; the good rows are imported.
+Columns: `id` (optional: present → update that customer; absent → the customer the row's numbers
+belong to, or a new one), `name`, `company`, `phone` (one or more numbers separated by `;`, any
+format), `email`, `notes`. A row with a bad value is reported with its number and reason; the good
+rows are imported. Files come here with these column names (customers.columns maps a file's own).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class CustomerResource(resources.ModelResource):
         fields = ["id", "name", "company", "phone", "email", "notes"]
         export_order = fields
         clean_model_instances = True  # e.g. a malformed e-mail address is a row error
-        skip_unchanged = False
+        skip_unchanged = True  # reported as unchanged: a file imported twice changes nothing
 
     def dehydrate_phone(self, customer: Customer) -> str:
         return f"{PHONE_SEPARATOR} ".join(p.number for p in customer.phones.all())
@@ -76,6 +77,10 @@ class CustomerResource(resources.ModelResource):
         if field.column_name in FREE_TEXT_COLUMNS and isinstance(value, str):
             return neutralise_formula(value)
         return value
+
+    def before_import(self, dataset, **kwargs) -> None:
+        # E.164 number → the spreadsheet row of this file that imported it.
+        self._row_of_number: dict[str, int] = {}
 
     def before_import_row(self, row, **kwargs) -> None:
         if "id" in row:
@@ -92,6 +97,64 @@ class CustomerResource(resources.ModelResource):
         for column in FREE_TEXT_COLUMNS:
             if column in row:
                 row[column] = restore_formula(cell_text(row[column]))
+        if not row.get("id"):
+            row["id"] = self._customer_with_the_numbers_of(row)
+
+    def _customer_with_the_numbers_of(self, row) -> str:
+        """The id of the customer a row without id is about: the one its numbers belong to
+        (in any format, as they are stored in E.164), or "" for a new customer.
+
+        Numbers that belong to two customers, or that an earlier row of the same file imported,
+        make the row an error: updating either customer could overwrite the wrong one.
+        """
+        try:
+            numbers = self.fields["phone"].widget.clean(row.get("phone"))
+        except ValueError:
+            return ""  # the phone column's own check reports it
+        earlier = sorted({self._row_of_number[n] for n in numbers if n in self._row_of_number})
+        if earlier:
+            raise ValueError(
+                _("phone: row %(earlier)s of this file has the same number; give each row its own")
+                % {"earlier": earlier[0]}
+            )
+        owners = dict(
+            PhoneNumber.objects.filter(number__in=numbers)
+            .order_by("customer_id")
+            .values_list("customer_id", "customer__name")
+        )
+        if len(owners) > 1:
+            raise ValueError(
+                _(
+                    "phone: the numbers belong to different customers (%(customers)s); "
+                    "add an id column to say which one this row updates"
+                )
+                % {"customers": ", ".join(f"{name} #{pk}" for pk, name in owners.items())}
+            )
+        return str(next(iter(owners), ""))
+
+    def after_import_row(self, row, row_result, **kwargs) -> None:
+        # Only rows that were imported (or found unchanged) claim their numbers: an error row
+        # never reaches here and blocks nobody.
+        try:
+            numbers = self.fields["phone"].widget.clean(row.get("phone"))
+        except ValueError:
+            return
+        for number in numbers:
+            self._row_of_number.setdefault(number, kwargs["row_number"] + 1)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
+        """Unchanged: the customer exists and the row changes none of its fields or numbers."""
+        if import_validation_errors or original.pk is None:
+            return False
+        if any(
+            getattr(instance, field.attname) != getattr(original, field.attname)
+            for field in Customer._meta.concrete_fields
+        ):
+            return False
+        numbers = getattr(instance, "phone", None)  # None: the file has no phone column
+        return numbers is None or set(numbers) == set(
+            original.phones.values_list("number", flat=True)
+        )
 
     def after_save_instance(self, instance: Customer, row, **kwargs) -> None:
         # `phone` is not a model field: the widget leaves the cleaned list on the instance.

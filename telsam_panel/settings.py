@@ -289,6 +289,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # strips a leading "=", which both misses "+", "-", "@" and changes the data.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The largest customer file the admin's import page takes (the proxy must allow a little more
+# for the form around it). Django spools uploads over 2.5 MB to a temporary file, not memory.
+CUSTOMER_IMPORT_MAX_MB = _load(
+    env.int, "CUSTOMER_IMPORT_MAX_MB", 20, validate=Range(min=1, max=200)
+)
 
 PHONE_DEFAULT_REGION = _load(env.str, "PHONE_DEFAULT_REGION", "TR").upper()
 if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:

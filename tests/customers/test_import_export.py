@@ -67,11 +67,11 @@ def test_a_thousand_row_csv_imports_the_good_rows_and_lists_the_bad_ones(tmp_pat
     assert PhoneNumber.objects.get(customer__name="Müşteri 7").number == "+905320000700"
 
 
-def test_the_command_prints_a_summary_and_each_rejected_row(tmp_path, capsys):
+def test_the_command_prints_a_summary_and_each_rejected_row(tmp_path, capsys, sam):
     path = write_csv(tmp_path / "c.csv", [["Ayşe", "A", "0532 123 45 67", "", ""], BROKEN[17][0]])
-    call_command("import_customers", str(path))
+    call_command("import_customers", str(path), "--user", "sam")
     out, err = capsys.readouterr()
-    assert "1 new and 0 updated customers were imported; 1 rows rejected." in out
+    assert "1 new, 0 updated, 0 unchanged customers were imported; 1 rows rejected." in out
     assert "row 3: phone" in err
 
 
@@ -82,11 +82,11 @@ def test_a_dry_run_saves_nothing(tmp_path, capsys):
     assert Customer.objects.count() == 0
 
 
-def test_a_file_without_the_needed_columns_is_refused_in_words(tmp_path):
+def test_a_file_without_the_needed_columns_is_refused_in_words(tmp_path, sam):
     path = tmp_path / "c.csv"
     path.write_text("who,what\nx,y\n", encoding="utf-8")
     with pytest.raises(CommandError, match="Dosyada name, phone sütunu yok"):
-        call_command("import_customers", str(path))
+        call_command("import_customers", str(path), "--user", "sam")
 
 
 def test_xlsx_numbers_stay_digits_not_floats(tmp_path):
@@ -118,7 +118,7 @@ def test_an_export_reimports_as_updates_without_duplicates(tmp_path):
 
     report = import_customers_file(path)
 
-    assert (report.new, report.updated) == (0, 1)
+    assert (report.new, report.updated, report.unchanged) == (0, 0, 1)
     assert Customer.objects.get().pk == ayse.pk
     assert PhoneNumber.objects.count() == 2
 

@@ -127,13 +127,19 @@ def test_a_dry_run_is_not_an_import(sam):
     assert not CustomerImport.objects.exists()
 
 
-def test_an_import_from_the_command_line_is_recorded_for_the_account_that_ran_it(tmp_path):
+def test_an_import_from_the_command_line_is_recorded_for_its_user_and_the_account_that_ran_it(
+    tmp_path, sam
+):
     path = tmp_path / "liste.csv"
     path.write_bytes(upload(GOOD_AND_BAD).getvalue())
-    call_command("import_customers", str(path), stderr=io.StringIO(), stdout=io.StringIO())
+    call_command(
+        "import_customers", str(path), "--user", "sam", stderr=io.StringIO(), stdout=io.StringIO()
+    )
     record = CustomerImport.objects.get()
-    assert (record.user, record.username, record.source) == (None, getpass.getuser(), "command")
+    assert (record.user, record.username, record.source) == (sam, "sam", "command")
     assert (record.file_name, record.new, record.rejected) == ("liste.csv", 1, 1)
+    history = LogEntry.objects.get(object_id=str(Customer.objects.get(name="Ayşe").pk))
+    assert getpass.getuser() in history.get_change_message()
 
 
 def test_the_command_line_can_name_the_panel_user_it_imports_for(tmp_path, sam):
