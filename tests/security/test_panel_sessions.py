@@ -178,3 +178,15 @@ async def test_an_account_without_a_role_gets_no_data_over_the_websocket(db):
         "type": "websocket.close",
         "code": CLOSE_FORBIDDEN,
     }
+
+
+@pytest.mark.parametrize("persona", ["agent", "supervisor", "administrator"])
+async def test_every_role_that_shows_live_calls_is_let_in(alice, sam, persona):
+    user = (
+        await sync_to_async(get_user_model().objects.create_superuser)("root", password="r-12345")
+        if persona == "administrator"  # a superuser, in no group
+        else {"agent": alice, "supervisor": sam}[persona]
+    )
+    panel = await panel_of(await browser_of(user))
+    await still_streaming(panel)
+    await panel.disconnect()
