@@ -2,7 +2,7 @@
 
 Roles are groups (calls/migrations/0002_roles.py); a view declares what it shows with `requires`,
 the one place its rule is written. The live websocket and its periodic session check use
-`LIVE_CALLS` too. The role → capability table is in docs/permissions.md.
+`LIVE_CALLS` too. The role → capability table is in docs/roles.md.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ connecting together (a reconnect storm after a restart) likewise share their adm
 Only what cannot change unseen is cached between checks (a user's session hashes, keyed by their
 password hash): a removed role must take effect within seconds, and the queries are cheap
 (1,000 panels of 1,000 users: 30–40 ms on SQLite, 40–60 ms on PostgreSQL, on a busy 2-core
-machine). While the database cannot be reached the panels stay open (it is not needed for the
-live calls; nobody can end a session in it meanwhile either), and the checks resume with it.
+machine). While the database cannot be reached the panels stay open: the live calls do not need
+it, and nobody can end a session in it meanwhile; the first check after it is back closes the
+sessions that expired in between.
 """
 
 from __future__ import annotations
