@@ -74,10 +74,6 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
             await self._join_broadcast()
             await self._send_snapshot()
 
-    async def websocket_receive(self, message: dict) -> None:
-        if not self._ended:  # a resync on its way as the socket was closed gets nothing
-            await super().websocket_receive(message)
-
     async def end(self, standing: Standing) -> None:
         """The session ended or the role went (calls.session_watch): no push after this."""
         self._ended = True
@@ -86,10 +82,13 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
 
     async def _join_broadcast(self) -> None:
         # Pushes reach this socket through the process's one group member (calls.fanout).
-        await process_fanout().add(self)
+        if not self._ended:  # a resync that came as the session ended gets nothing
+            await process_fanout().add(self)
 
     async def _send_snapshot(self) -> None:
         """The stored state, then the pushes that came while it was read, then every push."""
         text = await sync_to_async(load_snapshot_text, thread_sensitive=False)()
+        if self._ended:  # closed while the snapshot was read (calls.session_watch)
+            return
         await self.send(text_data=text or _NO_SNAPSHOT_YET)
         await process_fanout().go_live(self)
