@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from functools import cached_property
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import HASH_SESSION_KEY
 
 from calls import events
 from calls.client_messages import RESYNC, ResyncAllowance, message_type
 from calls.fanout import process_fanout
 from calls.live_state import load_snapshot_text
+from calls.session_watch import SessionPass, Standing, session_watch
 
 logger = logging.getLogger(__name__)
 
 # Close code for "log in first": the browser goes to the login page instead of reconnecting.
-CLOSE_UNAUTHENTICATED = 4401
+CLOSE_UNAUTHENTICATED = Standing.SESSION_ENDED.value
+# Close code for "logged in, but no role that shows live calls": the page says so, no retry.
+CLOSE_FORBIDDEN = Standing.FORBIDDEN.value
 # The server failed while answering (what uvicorn sends for an exception in the application).
 CLOSE_INTERNAL_ERROR = 1011
 # Sent before the first poll has stored anything: a run of "" makes the first diff trigger a resync.
@@ -37,28 +40,10 @@ _NO_SNAPSHOT_YET = events.encode(
         },
     )
 )
-# How many channel-layer calls (joining and leaving groups) one web process makes at once. A
-# thousand browsers reconnecting together (a restarted server, a network blip) would otherwise
-# each take a Redis connection at the same moment; past the layer's pool limit (redis-py: 100)
-# the call raises, the socket dies, and the browser comes back to try again (bench/live_latency.py
-# measured the cascade). Waiting for a slot costs milliseconds.
-_LAYER_CALLS_AT_ONCE = 50
-_layer_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _layer_slot() -> asyncio.Semaphore:
-    """The running event loop's limit on simultaneous channel-layer calls."""
-    loop = asyncio.get_running_loop()
-    slot = _layer_slots.get(loop)
-    if slot is None:
-        slot = _layer_slots[loop] = asyncio.Semaphore(_LAYER_CALLS_AT_ONCE)
-    return slot
 
 
 class LiveCallsConsumer(AsyncWebsocketConsumer):
-    _session_timer: asyncio.TimerHandle | None = None
+    _ended = False
     _resync_later: asyncio.Task[None] | None = None
     _resync_wanted = False
 
@@ -69,31 +54,26 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        # The right to watch ends with the session: at logout (a push to this user's group) or
-        # when the session expires (a timer), whichever comes first.
-        self.user_group = events.user_group(user.pk)
-        async with _layer_slot():
-            await self.channel_layer.group_add(self.user_group, self.channel_name)
-        # The session is already loaded (the user was read from it): no trip to the database or to
-        # the one sync thread, which a thousand connecting browsers would queue up behind.
-        seconds_left = await self.scope["session"].aget_expiry_age()
-        self._session_timer = asyncio.get_running_loop().call_later(
-            seconds_left, lambda: asyncio.ensure_future(self.session_ended({}))
-        )
+        # The right to watch lasts as long as this session and the user's role: checked now, then
+        # every few seconds with the process's other sockets (calls.session_watch).
+        session = self.scope["session"]
+        entry = SessionPass(session.session_key, user.pk, session.get(HASH_SESSION_KEY, ""))
+        standing = await session_watch().admit(entry)
+        if standing is not Standing.OK:
+            await self.accept()
+            await self.close(code=standing.value)
+            return
+        session_watch().watch(self, entry)
         # Subscribe first, then read the state, so no diff can fall between the two.
         await self._join_broadcast()
         await self.accept()
         await self._send_snapshot()
 
     async def disconnect(self, code: int) -> None:
-        if self._session_timer is not None:
-            self._session_timer.cancel()
         if self._resync_later is not None:
             self._resync_later.cancel()
+        session_watch().forget(self)
         process_fanout().discard(self)
-        if hasattr(self, "user_group"):
-            async with _layer_slot():
-                await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # Anything but a resync is ignored (calls.client_messages; oversized messages never get
@@ -135,15 +115,21 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
             with contextlib.suppress(Exception):  # already gone is as good as closed
                 await self.close(code=CLOSE_INTERNAL_ERROR)
 
-    async def session_ended(self, event: dict) -> None:
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+    async def end(self, standing: Standing) -> None:
+        """The session ended or the role went (calls.session_watch): no push after this."""
+        self._ended = True
+        process_fanout().discard(self)
+        await self.close(code=standing.value)
 
     async def _join_broadcast(self) -> None:
         # Pushes reach this socket through the process's one group member (calls.fanout).
-        await process_fanout().add(self)
+        if not self._ended:  # a resync that came as the session ended gets nothing
+            await process_fanout().add(self)
 
     async def _send_snapshot(self) -> None:
         """The stored state, then the pushes that came while it was read, then every push."""
         text = await sync_to_async(load_snapshot_text, thread_sensitive=False)()
+        if self._ended:  # closed while the snapshot was read (calls.session_watch)
+            return
         await self.send(text_data=text or _NO_SNAPSHOT_YET)
         await process_fanout().go_live(self)

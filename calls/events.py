@@ -18,7 +18,6 @@ from calls.live import LiveCall
 GROUP = "live-calls"
 # Channel-layer event types; Channels calls the consumer method of the same name (dot → _).
 PUSH_EVENT = "calls.push"
-SESSION_ENDED_EVENT = "session.ended"
 
 
 class CustomerPayload(TypedDict):
@@ -133,12 +132,6 @@ def broadcast(text: str) -> None:
 
 
 def user_group(user_id: int) -> str:
-    """The group of one user's open panels."""
+    """The group of one user's open panels (only the consumer before the fan-out, kept for
+    comparison in bench/live_asgi_unpatched.py, still uses it; sessions: calls.session_watch)."""
     return f"user-{user_id}"
-
-
-def end_sessions_of(user_id: int) -> None:
-    """Close every open panel of a user (after logout)."""
-    async_to_sync(get_channel_layer().group_send)(
-        user_group(user_id), {"type": SESSION_ENDED_EVENT}
-    )

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import tablib
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from calls.access import SEE_CALLS, SEE_CUSTOMERS, SEE_STATS, requires
 from calls.history import HistoryFilterForm, mark_called_back, pending_callbacks, totals
 from calls.models import CallRecord
 from calls.stats import build_stats
@@ -38,7 +38,8 @@ EXPORT_COLUMNS = [
 ]
 
 
-@login_required
+# Calls and the customer behind each, on the page and in its exports.
+@requires(SEE_CALLS, SEE_CUSTOMERS)
 def history(request: HttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET or None)
     if not form.is_bound:
@@ -110,7 +111,7 @@ def _csv_lines(records) -> Iterator[str]:
         yield writer.writerow(row)
 
 
-@login_required
+@requires(SEE_CALLS, SEE_CUSTOMERS)
 def callbacks(request: HttpRequest) -> HttpResponse:
     rows = list(pending_callbacks()[:500])
     names = dict(customers_for_numbers(row.number for row in rows).items())
@@ -121,7 +122,8 @@ def callbacks(request: HttpRequest) -> HttpResponse:
     return render(request, "calls/callbacks.html", {"rows": rows})
 
 
-@login_required
+# Whoever may see the callbacks works through them.
+@requires(SEE_CALLS, SEE_CUSTOMERS)
 @require_POST
 def callback_done(request: HttpRequest) -> HttpResponse:
     done = mark_called_back(request.POST.get("number", "")[:32], request.user)
@@ -130,7 +132,7 @@ def callback_done(request: HttpRequest) -> HttpResponse:
     return redirect("calls:callbacks")
 
 
-@permission_required("calls.view_stats", raise_exception=True)
+@requires(SEE_STATS)
 def stats(request: HttpRequest) -> HttpResponse:
     data = request.GET.copy()
     today = timezone.localdate().isoformat()

@@ -6,7 +6,6 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from calls.access import LIVE_CALLS, requires
 from calls.caller_card import caller_card
 from calls.forms import AgentProfileForm
 from calls.hangup import HANGUP_PERMISSION, hangup_call, is_plausible_channel
@@ -23,7 +23,7 @@ POP_ALL_PERMISSION = "calls.pop_all_calls"
 logger = logging.getLogger(__name__)
 
 
-@login_required
+@requires(*LIVE_CALLS)
 def panel(request: HttpRequest) -> HttpResponse:
     """The live calls panel: the page is static; the calls arrive over the websocket."""
     profile, _created = AgentProfile.objects.get_or_create(user=request.user)
@@ -41,7 +41,8 @@ def panel(request: HttpRequest) -> HttpResponse:
     return render(request, "calls/panel.html", {"config": config, "profile": profile})
 
 
-@login_required
+# The settings are those of the live panel's screen-pops.
+@requires(*LIVE_CALLS)
 def profile(request: HttpRequest) -> HttpResponse:
     """An agent's own settings: their extensions (and, for supervisors, pops for all calls)."""
     agent_profile, _created = AgentProfile.objects.get_or_create(user=request.user)
@@ -57,7 +58,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "calls/profile.html", {"form": form})
 
 
-@login_required
+# The card shows the customers behind a number and their recent calls.
+@requires(*LIVE_CALLS)
 @require_GET
 def caller(request: HttpRequest) -> JsonResponse:
     """GET ?number=905321234567 → who is calling (for the screen-pop card)."""
@@ -72,11 +74,12 @@ _HANGUP_STATUS = {
 }
 
 
+# Logged in only: the permission (calls.hangup_call) is checked by `hangup_call` itself, which
+# records every refused attempt in the audit trail.
+@requires(json=True)
 @require_POST
 def hangup(request: HttpRequest) -> JsonResponse:
     """POST channel=… → {"ok": true} or {"ok": false, "error": "…"} with 400/403/404/502/503."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"ok": False, "error": _("Please log in.")}, status=403)
     channel = request.POST.get("channel", "")
     if not channel:
         return JsonResponse({"ok": False, "error": _("No channel given.")}, status=400)

@@ -149,7 +149,7 @@ AXES_VERBOSE = False  # lockouts are still logged (WARNING), without a banner at
 AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
 
 # Sessions: an agent logs in once for a working day. SESSION_COOKIE_AGE counts from the login;
-# the panel's websocket closes when it runs out (calls/consumers.py).
+# the panel's websocket closes within seconds of it running out (calls/session_watch.py).
 SESSION_COOKIE_AGE = _load(
     env.int, "SESSION_COOKIE_AGE", 12 * 3600, validate=Range(min=60, max=30 * 24 * 3600)
 )

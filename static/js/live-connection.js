@@ -3,6 +3,8 @@
 // data is. Reconnecting is treated exactly like a first start: the server sends a new snapshot.
 
 const CLOSE_UNAUTHENTICATED = 4401;
+// Logged in, but no role that shows live calls (or the role was taken away).
+const CLOSE_FORBIDDEN = 4403;
 const BACKOFF_FIRST_MS = 500;
 // Often the web server is up while what it needs is not (Redis restarting): its handshakes fail
 // until then, and a page must be back within seconds after, so the wait never grows past 5 s. The
@@ -21,6 +23,7 @@ export class LiveConnection {
    * @param {(diff: object) => void} options.onDiff         added / changed / removed
    * @param {(status: object) => void} options.onStatus     connection and PBX state
    * @param {() => void} options.onUnauthenticated          the session is gone: go to login
+   * @param {() => void} options.onForbidden                no permission for live calls
    */
   constructor(options) {
     this.options = options;
@@ -95,6 +98,13 @@ export class LiveConnection {
       this.stopped = true;
       this.setState("unauthenticated");
       this.options.onUnauthenticated();
+      return;
+    }
+    if (event.code === CLOSE_FORBIDDEN) {
+      // Neither: only an administrator giving the role back helps, and then a reload.
+      this.stopped = true;
+      this.setState("forbidden");
+      this.options.onForbidden();
       return;
     }
     this.setState("reconnecting");

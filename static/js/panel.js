@@ -38,7 +38,15 @@ const connection = new LiveConnection({
   },
   onStatus: showStatus,
   onUnauthenticated() {
-    location.assign(config.loginUrl);
+    // A session that had been streaming may only have changed its key (a password change in
+    // another tab): reloading comes back at once if so, and reaches the login page if not. A
+    // refusal before any data goes straight to the login page, so no reload can loop.
+    if (connection.everConnected) location.reload();
+    else location.assign(config.loginUrl);
+  },
+  onForbidden() {
+    table.setAll([]);
+    for (const card of [...pops.cards.keys()]) pops.callEnded(card);
   },
 });
 
@@ -78,7 +86,12 @@ function showStatus(status) {
   let state = "live";
   let text = gettext("Live");
   let detail = "";
-  if (status.connection === "connecting") {
+  if (status.connection === "forbidden") {
+    state = "forbidden";
+    text = gettext(
+      "Your account has no role that shows live calls. An administrator can give you one.",
+    );
+  } else if (status.connection === "connecting") {
     state = "connecting";
     text = gettext("Connecting…");
   } else if (status.connection === "reconnecting") {

@@ -242,15 +242,6 @@ async def test_a_panel_idle_longer_than_redis_socket_timeouts_still_gets_diffs(p
     await panel.disconnect()
 
 
-async def test_logging_out_closes_the_open_panels(alice):
-    panel, _ = await connected_panel(alice)
-    browser = Client()
-    await sync_to_async(browser.force_login)(alice)
-    await sync_to_async(browser.post)("/accounts/logout/")
-    closing = await panel.receive_output(timeout=3)
-    assert closing == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
-
-
 async def test_a_panel_closes_when_its_session_expires(alice, settings):
     settings.SESSION_COOKIE_AGE = 1
     panel, _ = await connected_panel(alice)

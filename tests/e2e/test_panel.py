@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import ALICE, AYSE, POLL_INTERVAL, SAM, save_screenshot
+from tests.e2e.conftest import ALICE, AYSE, POLL_INTERVAL, SAM, Persona, save_screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -184,6 +184,41 @@ def test_an_agent_cannot_hang_up(sim, page_for):
     assert answer == 403
     assert not [e for e in sim.request_log() if e.action == "hangupcall"]
     expect(row(page, channel)).to_be_visible()
+
+
+def test_a_logout_darkens_only_its_own_browser_and_a_removed_role_stops_the_wallboard(
+    sim, stack, page_for
+):
+    wally = Persona("wally", "wally-e2e-pass-123", "Agents")
+    give_role = (
+        "from django.contrib.auth import get_user_model\n"
+        "from django.contrib.auth.models import Group\n"
+        f"user = get_user_model().objects.create_user({wally.username!r}, "
+        f"password={wally.password!r})\n"
+        "user.groups.add(Group.objects.get(name='Agents'))"
+    )
+    stack.manage("shell", "-c", give_role)
+    office, wallboard = page_for(wally), page_for(wally)
+    record_states(wallboard)
+
+    office.click("form[action='/accounts/logout/'] button")
+    expect(office).to_have_url(re.compile(r"/accounts/login/"))
+    channel = sim.add_call(AYSE.pbx_number, "110", callinfo=TALKING)
+    expect(row(wallboard, channel)).to_be_visible(timeout=ARRIVAL_MS)
+
+    stack.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model\n"
+        f"get_user_model().objects.get(username={wally.username!r}).groups.clear()",
+    )
+    expect(status(wallboard)).to_have_attribute("data-state", "forbidden", timeout=10_000)
+    expect(status(wallboard)).to_contain_text("canlı çağrıları gösteren bir rolü yok")
+    expect(row(wallboard, channel)).to_have_count(0)
+    # Given up for good: no socket, no reconnection planned, never "reconnecting".
+    connection = "window.telsamPanel.connection"
+    assert wallboard.evaluate(f"() => {connection}.stopped && {connection}.socket === null")
+    assert recorded_states(wallboard) == ["live", "forbidden"]
 
 
 def test_the_indicator_says_when_the_pbx_is_down_and_the_rows_catch_up_when_it_is_back(

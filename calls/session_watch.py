@@ -1,0 +1,243 @@
+"""An open panel lives only as long as the session and the role behind it.
+
+A session ends in many ways: logout, expiry, an administrator deleting it, a password change (the
+session's auth hash no longer matches), the user deactivated; a role can be taken away while the
+session lasts. Most of them never pass through this process, so instead of being told, each web
+process looks: every `CHECK_SECONDS` it checks all its open sockets at once and closes those whose
+session ended (4401) or whose user lost the permission for live calls (4403), before any further
+push reaches them.
+
+Why one batch per process: a web process holds about a thousand panels. One check for all of them
+is four queries (their sessions, their users, the users' own and group permissions), chunked past
+`_CHUNK` rows, whatever their number, run off the event loop; a check per socket would be
+thousands of queries every few seconds, and a timer per socket thousands of wake-ups. Sockets
+connecting together (a reconnect storm after a restart) likewise share their admission check.
+Only what cannot change unseen is cached between checks (a user's session hashes, keyed by their
+password hash): a removed role must take effect within seconds, and the queries are cheap
+(1,000 panels of 1,000 users: 30–40 ms on SQLite, 40–60 ms on PostgreSQL, on a busy 2-core
+machine). While the database cannot be reached the panels stay open: the live calls do not need
+it, and nobody can end a session in it meanwhile; the first check after it is back closes the
+sessions that expired in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import weakref
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from calls.access import LIVE_CALLS
+
+logger = logging.getLogger(__name__)
+
+# Panels close at most this long (plus one check) after their session ended: within 5 s.
+CHECK_SECONDS = 2.0
+# Rows per IN (…) list: SQLite refuses more than a few thousand parameters in one query.
+_CHUNK = 500
+
+
+class Standing(enum.IntEnum):
+    """A socket's right to stream, as the close code that ends it (docs/websocket-protocol.md)."""
+
+    OK = 0
+    SESSION_ENDED = 4401  # the browser goes to the login page
+    FORBIDDEN = 4403  # logged in, but no role that shows live calls: the page says so
+
+
+@dataclass(frozen=True, eq=False)
+class SessionPass:
+    """What a socket was let in with: its session, its user, the session's auth hash."""
+
+    session_key: str
+    user_id: int
+    auth_hash: str
+
+
+class WatchedSocket(Protocol):
+    async def end(self, standing: Standing) -> None: ...
+
+
+def standings(passes: Sequence[SessionPass]) -> list[Standing]:
+    """Whether each pass still holds, in the same order (database queries: call it off the loop)."""
+    now = timezone.now()
+    # The database session engines (the default, or cached_db) keep every session in one table.
+    sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
+    live: set[str] = set()
+    for keys in _chunks({p.session_key for p in passes}):
+        live.update(
+            sessions.objects.filter(session_key__in=keys, expire_date__gt=now).values_list(
+                "session_key", flat=True
+            )
+        )
+    users = {}
+    for ids in _chunks({p.user_id for p in passes}):
+        # Inactive users are logged out by Django's backend as well.
+        users.update(
+            (user.pk, user)
+            for user in get_user_model()
+            .objects.filter(pk__in=ids, is_active=True)
+            .only("password", "is_superuser")
+        )
+    allowed = _holding(users, LIVE_CALLS)
+    result = []
+    for entry in passes:
+        user = users.get(entry.user_id)
+        if entry.session_key not in live or user is None or not _hash_holds(entry, user):
+            result.append(Standing.SESSION_ENDED)
+        elif entry.user_id not in allowed:
+            result.append(Standing.FORBIDDEN)
+        else:
+            result.append(Standing.OK)
+    return result
+
+
+def _hash_holds(entry: SessionPass, user) -> bool:
+    """Django's rule (django.contrib.auth.get_user): a password change ends every session whose
+    hash no longer matches, with the current secret or a fallback one. (The session where the
+    password was changed gets a new key with the new hash: its panels close too and come back
+    at once, see docs/websocket-protocol.md.)"""
+    return bool(entry.auth_hash) and any(
+        constant_time_compare(entry.auth_hash, valid) for valid in _valid_hashes(user)
+    )
+
+
+# A user's valid session hashes by (id, password hash, secret): an HMAC per user and check was a
+# third of a check's time, and they change only with the password or the secrets.
+_known_hashes: dict[tuple[int, str, str], tuple[str, ...]] = {}
+_KNOWN_HASHES_MAX = 50_000
+
+
+def _valid_hashes(user) -> tuple[str, ...]:
+    key = (user.pk, user.password, settings.SECRET_KEY)
+    hashes = _known_hashes.get(key)
+    if hashes is None:
+        if len(_known_hashes) >= _KNOWN_HASHES_MAX:
+            _known_hashes.clear()
+        hashes = (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
+        _known_hashes[key] = hashes
+    return hashes
+
+
+def _holding(users: dict, permissions: Iterable[str]) -> set[int]:
+    """The ids of `users` holding every one of `permissions`, in two queries for all of them.
+
+    Django's ModelBackend rule, the only backend here that grants permissions (LockoutBackend only
+    refuses logins): a superuser holds all; anyone else what their own permissions and their
+    groups' give. `user.has_perm` would cost two queries per user."""
+    wanted = {tuple(p.split(".", 1)) for p in permissions}
+    which = Q()
+    for app_label, codename in wanted:
+        which |= Q(content_type__app_label=app_label, codename=codename)
+    held: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
+    for ids in _chunks({pk for pk, user in users.items() if not user.is_superuser}):
+        for via in ("user", "group__user"):
+            rows = Permission.objects.filter(which, **{f"{via}__in": ids}).values_list(
+                via, "content_type__app_label", "codename"
+            )
+            for user_id, app_label, codename in rows:
+                held[user_id].add((app_label, codename))
+    return {pk for pk, user in users.items() if user.is_superuser or held[pk] >= wanted}
+
+
+def _chunks(values: set) -> Iterable[list]:
+    ordered = list(values)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+# Off the event loop, and not on the one thread Channels runs its database work on: a thousand
+# connecting browsers wait there for their sessions and users.
+_check = database_sync_to_async(standings, thread_sensitive=False)
+
+
+class SessionWatch:
+    """This process's open sockets and the passes they were let in with (one per event loop)."""
+
+    def __init__(self) -> None:
+        self._watched: dict[WatchedSocket, SessionPass] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._admitting: list[tuple[SessionPass, asyncio.Future[Standing]]] = []
+        self._admission: asyncio.Task[None] | None = None
+        self._failing = False
+
+    async def admit(self, entry: SessionPass) -> Standing:
+        """The standing of a connecting socket's pass. One check runs at a time: the sockets that
+        arrive meanwhile share the next."""
+        answer: asyncio.Future[Standing] = asyncio.get_running_loop().create_future()
+        self._admitting.append((entry, answer))
+        if self._admission is None or self._admission.done():
+            self._admission = asyncio.create_task(self._admit())
+        return await answer
+
+    def watch(self, socket: WatchedSocket, entry: SessionPass) -> None:
+        self._watched[socket] = entry
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch(), name="live-calls session watch")
+
+    def forget(self, socket: WatchedSocket) -> None:
+        self._watched.pop(socket, None)
+
+    async def _admit(self) -> None:
+        while self._admitting:
+            batch, self._admitting = self._admitting, []
+            try:
+                results = await _check([entry for entry, _ in batch])
+            except Exception as exc:  # each waiting socket fails with it, not the others
+                results = [exc] * len(batch)
+            for (_, answer), result in zip(batch, results, strict=True):
+                if answer.done():  # its socket went away meanwhile
+                    continue
+                if isinstance(result, Exception):
+                    answer.set_exception(result)
+                else:
+                    answer.set_result(result)
+
+    async def _watch(self) -> None:
+        while self._watched:
+            await asyncio.sleep(CHECK_SECONDS)
+            watched = list(self._watched.items())
+            try:
+                results = await _check([entry for _, entry in watched])
+            except Exception as exc:
+                if not self._failing:
+                    logger.warning("Cannot check the open panels' sessions, retrying: %s", exc)
+                self._failing = True
+                continue
+            if self._failing:
+                logger.info("Checking the open panels' sessions again")
+                self._failing = False
+            for (socket, entry), standing in zip(watched, results, strict=True):
+                if standing is not Standing.OK and self._watched.get(socket) is entry:
+                    self.forget(socket)
+                    try:
+                        await socket.end(standing)
+                    except Exception:  # already gone is as good as closed
+                        logger.debug("The socket was already gone", exc_info=True)
+
+
+_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionWatch] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def session_watch() -> SessionWatch:
+    """The running event loop's watch (one per web process; tests run several loops)."""
+    loop = asyncio.get_running_loop()
+    watch = _watches.get(loop)
+    if watch is None:
+        watch = _watches[loop] = SessionWatch()
+    return watch
