@@ -144,6 +144,7 @@ ACCESS: dict[str, list[Try]] = {
     "jsi18n/": [Try(everyone(200))],
     "favicon.ico": [Try(everyone(301))],
     "healthz": [Try(everyone(REACHED))],
+    "healthz/data": [Try(everyone(REACHED))],  # who reads details: tests/deployment/test_health.py
     "": [Try(CALLS_AND_CUSTOMERS)],
     "profile/": [Try(CALLS_AND_CUSTOMERS)],
     # The screen-pop's card: name, e-mail, notes, recent calls.
