@@ -1,4 +1,4 @@
-"""Benchmark: exporting the whole call history while panels are open (issue 12, item 4).
+"""Benchmark: exporting the whole call history while panels are open.
 
 The panel runs as deployed (web server, Celery worker and beat, Redis, the benchmark database)
 with N call records (bulk insert, `history_queries.insert_records`) and 100 open panels. Steps:

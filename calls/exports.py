@@ -25,6 +25,7 @@ from asgiref.sync import sync_to_async
 from django.db.models import Model, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -34,7 +35,7 @@ from telsam_panel.spreadsheet_cells import neutralise_formula
 FORMATS = ("csv", "xlsx")
 CHUNK_SIZE = 2000  # rows per database read: a few hundred KB of objects at a time
 # A spreadsheet of more rows is slow to open and to build (the web process builds it); CSV has no
-# limit. Documented in docs/configuration.md ("Exports").
+# limit. Documented in docs/exports.md.
 XLSX_ROW_LIMIT = 100_000
 _FILE_BLOCK = 64 * 1024
 _CONTENT_TYPES = {
@@ -100,7 +101,10 @@ def xlsx_limit_message(rows: int) -> str:
     return _(
         "These filters match %(rows)s calls; an XLSX file holds at most %(limit)s. Narrow the "
         "filters, or export CSV, which has no limit."
-    ) % {"rows": f"{rows:,}".replace(",", "."), "limit": f"{XLSX_ROW_LIMIT:,}".replace(",", ".")}
+    ) % {
+        "rows": number_format(rows, force_grouping=True),
+        "limit": number_format(XLSX_ROW_LIMIT, force_grouping=True),
+    }
 
 
 class _Echo:
