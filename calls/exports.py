@@ -120,13 +120,20 @@ def _cells(row: Row) -> list[object]:
 
 async def _csv_body(table: Table) -> AsyncIterator[str]:
     writer = csv.writer(_Echo())
+
+    def lines(position: Any) -> tuple[str, Any]:
+        # Read and format in a worker thread: the event loop, which also pushes to the open
+        # panels, only hands the text over.
+        rows, position = table.read(position)
+        return "".join(writer.writerow(_cells(row)) for row in rows), position
+
     # Excel reads a CSV as UTF-8 only with a byte-order mark.
     yield "\ufeff" + writer.writerow(_cells(table.columns))
     position = None
     while True:
-        rows, position = await sync_to_async(table.read)(position)
-        if rows:
-            yield "".join(writer.writerow(_cells(row)) for row in rows)
+        text, position = await sync_to_async(lines)(position)
+        if text:
+            yield text
         if position is None:
             return
 
