@@ -27,21 +27,33 @@ def history_table(records: QuerySet[CallRecord]) -> Table:
     # The rows are written after the view has returned, when the middleware has put the time
     # zone back: take it now.
     zone = timezone.get_current_timezone()
+    values = [
+        "calldate",
+        "direction",
+        "src",
+        "dst",
+        "customer__name",
+        "duration",
+        "disposition",
+        "queue",
+        "userfield",
+    ]
 
-    def row(record: CallRecord) -> list[object]:
+    def row(record: tuple) -> list[object]:
+        calldate, direction, src, dst, customer, duration, disposition, queue, userfield = record
         return [
-            record.calldate.astimezone(zone).strftime(_DATE),
-            record.direction,
-            record.src,
-            record.dst,
-            record.customer.name if record.customer else "",
-            round(record.duration, 1),
-            record.disposition,
-            record.queue,
-            record.userfield,
+            calldate.astimezone(zone).strftime(_DATE),
+            direction,
+            src,
+            dst,
+            customer or "",
+            round(duration, 1),
+            disposition,
+            queue,
+            userfield,
         ]
 
-    return Table("calls", HISTORY_COLUMNS, newest_first(records, "calldate", row))
+    return Table("calls", HISTORY_COLUMNS, newest_first(records, "calldate", values, row))
 
 
 def callbacks_table(rows: list[PendingCallback]) -> Table:

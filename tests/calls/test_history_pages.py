@@ -172,6 +172,22 @@ def test_past_the_xlsx_row_limit_the_page_says_how_many_and_suggests_csv(
     )
 
 
+def test_an_export_read_in_chunks_holds_every_call_once_in_order(alice, monkeypatch):
+    # Calls starting in the same second straddle the chunks' boundaries.
+    for minute in (1, 2, 2, 2, 2, 2, 3, 3, 4, 5, 5, 5, 5):
+        record(8, minute, src=f"90532{next(_ids):07d}")
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 3)
+    client = Client()
+    client.force_login(alice)
+    query = {"date_from": DAY, "date_to": DAY}
+
+    rows = export_rows(client.get(reverse("calls:history"), {**query, "export": "csv"}), "csv")
+
+    expected = CallRecord.objects.order_by("-calldate", "-id").values_list("src", flat=True)
+    assert [r["caller"] for r in rows] == list(expected)
+    assert len({r["caller"] for r in rows}) == 13
+
+
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_the_callbacks_export_holds_what_the_page_shows(alice, file_format):
     customer_create(name="Ayşe", phones=["0532 123 45 67"])
