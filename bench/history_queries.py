@@ -50,7 +50,7 @@ def insert_records(rows: int) -> None:
         inbound = index % 5 != 0
         batch.append(
             CallRecord(
-                pbx_id=str(index),
+                pbx_id=f"bench-{index}",  # never one of the simulator's CDR ids
                 calldate=first + index * step,
                 direction="in" if inbound else "out",
                 src=number if inbound else str(101 + index % 12),
