@@ -8,7 +8,8 @@ never as a whole:
   read from the database in a worker thread (`sync_to_async`), written out and handed to the
   server, which waits for a slow client before the next chunk is read.
 - XLSX is written in openpyxl's write-only mode (rows go to a temporary file as they come) and at
-  most `XLSX_ROW_LIMIT` rows; the file is then sent from disk in blocks.
+  most `XLSX_ROW_LIMIT` rows, pausing as long as it works so that the panels' pushes keep their
+  latency; the file is then sent from disk in blocks.
 
 Every cell passes through `neutralise_formula`, the one rule for text from outside.
 """
@@ -34,7 +35,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from telsam_panel.spreadsheet_cells import neutralise_formula
 
 FORMATS = ("csv", "xlsx")
-CHUNK_SIZE = 2000  # rows per database read: a few hundred KB of objects at a time
+CHUNK_SIZE = 2000  # rows per database read: a few hundred KB at a time, a few ms of work
 # A spreadsheet of more rows is slow to open and to build (the web process builds it); CSV has no
 # limit. Documented in docs/exports.md.
 XLSX_ROW_LIMIT = 100_000
