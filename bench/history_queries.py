@@ -18,12 +18,30 @@ from setup_django import fresh_database
 REPEAT = 20
 DAYS = 60
 BATCH = 5000
+FIRST_DAY = datetime(2026, 9, 29, tzinfo=UTC)
 
 
 def fill(rows: int) -> None:
+    """The records, and what the CDR sync maintains as it stores them."""
+    insert_records(rows)
+    first = FIRST_DAY
+    # The CDR sync maintains the hourly roll-up as it stores calls; a bulk load rebuilds it.
+    from calls.rollup import rebuild
+
+    rebuild(first, first + timedelta(days=DAYS + 1))
+    from calls.history import refresh_callbacks
     from calls.models import CallRecord
 
-    first = datetime(2026, 9, 29, tzinfo=UTC)
+    numbers = list(CallRecord.objects.values_list("outside_number", flat=True).distinct())
+    for start in range(0, len(numbers), 1000):
+        refresh_callbacks(numbers[start : start + 1000])
+
+
+def insert_records(rows: int) -> None:
+    """N call records over DAYS days from FIRST_DAY, a fifth of them outbound (bulk insert)."""
+    from calls.models import CallRecord
+
+    first = FIRST_DAY
     step = timedelta(days=DAYS) / rows
     callers = max(1, rows // 5)
     batch = []
@@ -32,7 +50,7 @@ def fill(rows: int) -> None:
         inbound = index % 5 != 0
         batch.append(
             CallRecord(
-                pbx_id=str(index),
+                pbx_id=f"bench-{index}",  # never one of the simulator's CDR ids
                 calldate=first + index * step,
                 direction="in" if inbound else "out",
                 src=number if inbound else str(101 + index % 12),
@@ -47,15 +65,6 @@ def fill(rows: int) -> None:
             CallRecord.objects.bulk_create(batch)
             batch = []
     CallRecord.objects.bulk_create(batch)
-    # The CDR sync maintains the hourly roll-up as it stores calls; a bulk load rebuilds it.
-    from calls.rollup import rebuild
-
-    rebuild(first, first + timedelta(days=DAYS + 1))
-    from calls.history import refresh_callbacks
-
-    numbers = list(CallRecord.objects.values_list("outside_number", flat=True).distinct())
-    for start in range(0, len(numbers), 1000):
-        refresh_callbacks(numbers[start : start + 1000])
 
 
 def timed(name: str, backend: str, rows: int, query) -> None:

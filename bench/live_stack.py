@@ -468,6 +468,7 @@ class Bench:
     fleets: Fleets
     pool: list[str]  # the customers' numbers as the PBX sends them
     workdir: Path
+    cookies: list[str] = field(default_factory=list)  # one `Cookie` header per session
 
 
 @contextmanager
@@ -514,7 +515,7 @@ def live_bench(
     fleets = Fleets(stack.ws_url, cookies, workdir, processes)
     try:
         stack.start_web()
-        yield Bench(sim, stack, fleets, pool, workdir)
+        yield Bench(sim, stack, fleets, pool, workdir, cookies)
     except BaseException:
         print(stack.logs(), file=sys.stderr)
         raise

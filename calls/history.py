@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
@@ -26,6 +27,12 @@ DISPOSITIONS = [
     ("CONGESTION", _("congestion")),
 ]
 _DIGITS = re.compile(r"\D")
+# The days a filter may name. Outside them a day's bounds in the UI's time zone, or a week before
+# it, cannot be represented (0001-01-01 minus three hours, 9999-12-31 plus a day); and no PBX has
+# calls from before 2000.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+_DAY_RANGE = [MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)]
 
 
 def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -41,10 +48,16 @@ class HistoryFilterForm(forms.Form):
     """The history page's filters; every field is optional and reads from the query string."""
 
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        validators=_DAY_RANGE,
+        widget=forms.DateInput(attrs={"type": "date", "min": EARLIEST_DAY, "max": LATEST_DAY}),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        validators=_DAY_RANGE,
+        widget=forms.DateInput(attrs={"type": "date", "min": EARLIEST_DAY, "max": LATEST_DAY}),
     )
     number = forms.CharField(label=_("Number"), required=False, max_length=40)
     customer = forms.CharField(label=_("Customer"), required=False, max_length=100)
@@ -59,8 +72,12 @@ class HistoryFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         today = timezone.localdate()
+        if self.has_error("date_from") or self.has_error("date_to"):
+            return data
         data["date_to"] = data.get("date_to") or today
-        data["date_from"] = data.get("date_from") or data["date_to"] - timedelta(days=6)
+        data["date_from"] = data.get("date_from") or max(
+            EARLIEST_DAY, data["date_to"] - timedelta(days=6)
+        )
         if data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data

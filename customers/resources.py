@@ -16,21 +16,10 @@ from import_export import fields, resources, widgets
 from customers.linking import relink_call_records
 from customers.models import Customer, PhoneNumber
 from customers.phones import InvalidPhoneNumber, normalize
+from telsam_panel.spreadsheet_cells import neutralise_formula, restore_formula
 
 PHONE_SEPARATOR = ";"
 FREE_TEXT_COLUMNS = ("name", "company", "email", "notes")
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(text: str) -> str:
-    """Prefix a would-be formula with an apostrophe, which spreadsheets show as plain text."""
-    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
-
-
-def restore_formula(text: str) -> str:
-    """Undo `neutralise_formula`, so an exported file re-imports unchanged."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_TRIGGERS) else text
 
 
 def cell_text(value: object) -> str:
@@ -73,10 +62,8 @@ class CustomerResource(resources.ModelResource):
         return f"{PHONE_SEPARATOR} ".join(p.number for p in customer.phones.all())
 
     def export_field(self, field, instance, **kwargs):
-        value = super().export_field(field, instance, **kwargs)
-        if field.column_name in FREE_TEXT_COLUMNS and isinstance(value, str):
-            return neutralise_formula(value)
-        return value
+        # Every cell, as in every export of the panel (telsam_panel.spreadsheet_cells).
+        return neutralise_formula(super().export_field(field, instance, **kwargs))
 
     def before_import(self, dataset, **kwargs) -> None:
         # E.164 number → the spreadsheet row of this file that imported it.

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from calls import exports
 from calls.caller_card import caller_card
 from calls.cdr_sync import store_records
 from calls.models import CallRecord
 from calls.stats import build_stats
 from calls.telsam import CdrRecord, Direction
 from customers.services import customer_create
+from tests.export_files import export_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -143,14 +142,68 @@ def test_history_exports_the_filtered_set(day_of_calls, alice):
     client.force_login(alice)
     query = {"date_from": DAY, "date_to": DAY, "queue": "631"}
     response = client.get(reverse("calls:history"), {**query, "export": "csv"})
-    rows = list(
-        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
-    )
+    rows = export_rows(response, "csv")
     assert [r["caller"] for r in rows] == ["905441112233", "905441112233"]
     assert {r["result"] for r in rows} == {"ANSWERED", "BUSY"}
     xlsx = client.get(reverse("calls:history"), {**query, "export": "xlsx"})
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet.max_row == 3  # header + 2
+    sheet = export_rows(xlsx, "xlsx")
+    assert [(r["caller"], r["result"]) for r in sheet] == [(r["caller"], r["result"]) for r in rows]
+
+
+def test_past_the_xlsx_row_limit_the_page_says_how_many_and_suggests_csv(
+    day_of_calls, alice, monkeypatch
+):
+    monkeypatch.setattr(exports, "XLSX_ROW_LIMIT", 5)
+    client = Client()
+    client.force_login(alice)
+    query = {"date_from": DAY, "date_to": DAY}
+
+    response = client.get(reverse("calls:history"), {**query, "export": "xlsx"}, follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("calls:history") + "?date_from=")
+    assert "export" not in response.redirect_chain[-1][0]
+    [message] = [str(m) for m in response.context["messages"]]
+    assert "9" in message and "5" in message and "CSV" in message
+    assert 'id="xlsx-too-many"' in response.content.decode()
+    # CSV has no limit.
+    assert (
+        len(export_rows(client.get(reverse("calls:history"), {**query, "export": "csv"}), "csv"))
+        == 9
+    )
+
+
+def test_an_export_read_in_chunks_holds_every_call_once_in_order(alice, monkeypatch):
+    # Calls starting in the same second straddle the chunks' boundaries.
+    for minute in (1, 2, 2, 2, 2, 2, 3, 3, 4, 5, 5, 5, 5):
+        record(8, minute, src=f"90532{next(_ids):07d}")
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 3)
+    client = Client()
+    client.force_login(alice)
+    query = {"date_from": DAY, "date_to": DAY}
+
+    rows = export_rows(client.get(reverse("calls:history"), {**query, "export": "csv"}), "csv")
+
+    expected = CallRecord.objects.order_by("-calldate", "-id").values_list("src", flat=True)
+    assert [r["caller"] for r in rows] == list(expected)
+    assert len({r["caller"] for r in rows}) == 13
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_callbacks_export_holds_what_the_page_shows(alice, file_format):
+    customer_create(name="Ayşe", phones=["0532 123 45 67"])
+    record(9, 0, src="905441112233", disposition="NO ANSWER")
+    record(9, 10, src="905321234567", disposition="NO ANSWER")
+    record(9, 20, src="905321234567", disposition="BUSY")
+    client = Client()
+    client.force_login(alice)
+    shown = client.get(reverse("calls:callbacks")).context["rows"]
+
+    rows = export_rows(client.get(reverse("calls:callbacks"), {"export": file_format}), file_format)
+
+    assert [(r["number"], r["customer"], r["missed_calls"]) for r in rows] == [
+        (row.number, row.customer_name, str(row.missed)) for row in shown
+    ]
+    assert rows[0]["last_missed_call"] == f"{DAY:%Y-%m-%d} 09:20:00"
 
 
 def test_history_is_paginated(alice):

@@ -157,7 +157,11 @@ ACCESS: dict[str, list[Try]] = {
         Try(CALLS_AND_CUSTOMERS, query="export=csv"),
         Try(CALLS_AND_CUSTOMERS, query="export=xlsx"),
     ],
-    "callbacks/": [Try(CALLS_AND_CUSTOMERS)],
+    "callbacks/": [
+        Try(CALLS_AND_CUSTOMERS),
+        Try(CALLS_AND_CUSTOMERS, query="export=csv"),
+        Try(CALLS_AND_CUSTOMERS, query="export=xlsx"),
+    ],
     "callbacks/done/": [
         Try((LOGIN, 403, 302, 302, 302), method="post", data=(("number", "+905321234567"),))
     ],

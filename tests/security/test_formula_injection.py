@@ -1,7 +1,8 @@
 """Spreadsheet formulas smuggled in through data (CSV injection): a customer file with `=cmd|…`
 cells imports as typed, and every export the panel offers writes such cells so that a spreadsheet
-shows them as text — the customers (admin, CSV and XLSX) and the call history (CSV and XLSX, where
-the PBX's user field is also outside data). (Re-importing an export unchanged:
+shows them as text — the customers (admin, CSV and XLSX), the call history and the callbacks (CSV
+and XLSX), where every text the PBX sends (numbers, result, queue, user field) is outside data too.
+Phone numbers stay readable. (Re-importing an export unchanged:
 tests/customers/test_import_export.py.)"""
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 from calls.cdr_sync import sync_recent
 from customers.models import Customer
+from telsam_panel.spreadsheet_cells import neutralise_formula, restore_formula
+from tests.export_files import export_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
@@ -103,15 +106,93 @@ def test_the_call_history_export_writes_formulas_as_text(imported, pbx_settings,
 
     response = logged_in(sam).get(reverse("calls:history"), {"export": file_format})
 
-    if file_format == "csv":
-        text = b"".join(response.streaming_content).decode("utf-8-sig")
-        [row] = list(csv.DictReader(io.StringIO(text)))
-        customer_cell, userfield_cell = row["customer"], row["userfield"]
-    else:
-        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-        header = [c.value for c in sheet[1]]
-        values = [c.value for c in sheet[2]]
-        customer_cell = values[header.index("customer")]
-        userfield_cell = values[header.index("userfield")]
-    assert customer_cell == "'" + customer.name
-    assert userfield_cell == "'=cmd|' /C calc'!A0"
+    [row] = export_rows(response, file_format)
+    assert row["customer"] == "'" + customer.name
+    assert row["userfield"] == "'=cmd|' /C calc'!A0"
+
+
+# What the PBX itself may send in every text column of its CDR rows.
+PBX_ATTACKS = ['=HYPERLINK("http://x.example","a")', "@SUM(A1)", "+cmd", "-1+1"]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_every_pbx_text_of_the_history_export_is_written_as_text(pbx_settings, sam, file_format):
+    started = timezone.now() - timedelta(minutes=10)
+    for index, attack in enumerate(PBX_ATTACKS):
+        pbx_settings.sim.add_cdr(
+            attack,
+            attack,
+            started_at=started + timedelta(minutes=index),
+            direction="in",
+            disposition=attack,
+            queue=attack,
+            userfield=attack,
+        )
+    sync_recent()
+
+    response = logged_in(sam).get(reverse("calls:history"), {"export": file_format})
+
+    rows = export_rows(response, file_format)
+    assert len(rows) == len(PBX_ATTACKS)
+    cells = [cell for row in rows for cell in row.values()]
+    assert [c for c in cells if c.startswith(FORMULA_START)] == [], "cells a spreadsheet runs"
+    for row in rows:
+        for column in ("caller", "callee", "result", "queue", "userfield"):
+            text = row[column].removeprefix("'")
+            assert text != row[column], (column, row[column])
+            # As the PBX sent it, but cut to the column's length (and the result upper-cased).
+            assert any(a.upper().startswith(text.upper()) for a in PBX_ATTACKS), (column, text)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_phone_numbers_in_the_history_export_stay_readable(pbx_settings, sam, file_format):
+    started = timezone.now() - timedelta(minutes=5)
+    pbx_settings.sim.add_cdr("905321234567", "+905441112233", started_at=started, direction="in")
+    sync_recent()
+
+    response = logged_in(sam).get(reverse("calls:history"), {"export": file_format})
+
+    [row] = export_rows(response, file_format)
+    assert (row["caller"], row["callee"]) == ("905321234567", "+905441112233")
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_callbacks_export_writes_formulas_as_text(imported, pbx_settings, sam, file_format):
+    started = timezone.now() - timedelta(minutes=10)
+    for index, customer in enumerate(imported):
+        number = customer.phones.get().number.lstrip("+")
+        pbx_settings.sim.add_cdr(
+            number,
+            "110",
+            started_at=started + timedelta(minutes=index),
+            direction="in",
+            disposition="NO ANSWER",
+        )
+    sync_recent()
+
+    response = logged_in(sam).get(reverse("calls:callbacks"), {"export": file_format})
+
+    rows = export_rows(response, file_format)
+    assert len(rows) == len(ATTACKS)
+    cells = [cell for row in rows for cell in row.values()]
+    runnable = [c for c in cells if c.startswith(FORMULA_START) and not E164.fullmatch(c)]
+    assert runnable == [], "cells a spreadsheet would run"
+    assert {row["customer"] for row in rows} == {"'" + a.strip() for a in ATTACKS}
+    assert all(E164.fullmatch(row["number"]) for row in rows)
+
+
+@pytest.mark.parametrize("attack", [*ATTACKS, *PBX_ATTACKS, "\n=1+1", "\r+1"])
+def test_one_rule_neutralises_every_formula_and_undoes_it(attack):
+    cell = neutralise_formula(attack)
+    assert cell == "'" + attack
+    assert restore_formula(cell) == attack
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["905321234567", "+905321234567", "+905321234567; +902125551234", "Ayşe", "'quoted", 42, 1.5],
+)
+def test_plain_values_stay_as_they_are(value):
+    assert neutralise_formula(value) == value
+    if isinstance(value, str):
+        assert restore_formula(value) == value

@@ -1,0 +1,124 @@
+"""A large CSV export streams under the real web server (uvicorn, as deployed): the first rows go
+out while later ones are still unread in the database, so the web process, which also pushes to
+every open panel, never holds the whole history. (Memory and push latency while 1,000,000 records
+are exported: `bench/export_load.py`, docs/benchmarks.md.)"""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import socket
+import sqlite3
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from django.conf import settings
+
+from tests.stack import PanelStack
+
+pytestmark = pytest.mark.slow
+
+RECORDS = 20_000
+PASSWORD = "sam-stream-pass-123"
+SEED = f"""
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from calls.models import CallRecord
+
+sam = get_user_model().objects.create_user("sam", password={PASSWORD!r})
+sam.groups.add(Group.objects.get(name="Supervisors"))
+now = timezone.now()
+CallRecord.objects.bulk_create(
+    (
+        CallRecord(
+            pbx_id=str(n), calldate=now - timedelta(seconds=10 * n), direction="in",
+            src=f"90532{{n:07d}}", dst="110", duration=60.0, disposition="ANSWERED",
+        )
+        for n in range({RECORDS})
+    ),
+    batch_size=2000,
+)
+"""
+
+
+def forget_every_record(database_url: str) -> None:
+    """Delete every call record at once, from outside the web server."""
+    statement = "DELETE FROM calls_callrecord"
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=10) as database:
+            database.execute(statement)
+        return
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as database:
+        database.execute(statement)
+
+
+def log_in(url: str) -> str:
+    """Log in through the login form; the session cookie."""
+    browser = requests.Session()
+    browser.get(f"{url}/accounts/login/", timeout=10)
+    response = browser.post(
+        f"{url}/accounts/login/",
+        {
+            "username": "sam",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+        },
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text[:300]
+    return browser.cookies["sessionid"]
+
+
+def slow_reader(port: int) -> http.client.HTTPConnection:
+    """A connection whose receive buffer is small, as a slow browser's is: what the server cannot
+    hand over waits in the server (or, with a buffering server, piles up there)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(60)
+    sock.connect(("127.0.0.1", port))
+    connection.sock = sock
+    return connection
+
+
+def test_a_large_csv_export_sends_its_first_rows_before_reading_the_rest(tmp_path: Path):
+    # Only the web server runs: no poll is needed to export history.
+    panel = PanelStack(tmp_path, "http://127.0.0.1:9/", redis.Redis.from_url(settings.REDIS_URL))
+    panel.manage("migrate", "--no-input", "-v", "0")
+    panel.manage("shell", "-c", SEED)
+    panel.web.start()
+    try:
+        panel.wait_for_web()
+        cookie = log_in(panel.url)
+        connection = slow_reader(panel.port)
+        connection.request(
+            "GET",
+            "/history/?date_from=2000-01-01&export=csv",
+            headers={"Cookie": f"sessionid={cookie}"},
+        )
+        response = connection.getresponse()
+        assert response.status == 200
+        first = response.read(4096)
+        assert first.startswith("\ufeffdate,".encode())
+
+        # Every record leaves the database while the download has only begun: a streaming export
+        # has not read most of them yet, so they are not in the file; a buffering one sends all.
+        forget_every_record(panel.env["DATABASE_URL"])
+        rest = response.read()
+        connection.close()
+    finally:
+        panel.web.stop()
+
+    rows = list(csv.reader(io.StringIO((first + rest).decode("utf-8-sig"))))
+    assert rows[0][0] == "date"
+    sent = len(rows) - 1
+    assert 1 <= sent < RECORDS / 2, f"{sent} of {RECORDS} rows were sent"
+    assert all(len(row) == len(rows[0]) for row in rows), "the file ends on a whole row"
