@@ -149,6 +149,29 @@ BENCHMARKS = [
         },
     ),
     Benchmark(
+        "customer_import",
+        lambda backend, quick: [
+            [backend, rows] for rows in (("2000", "10000") if quick else ("10000", "50000"))
+        ],
+        {
+            "customer_import": Table(
+                "a file of the upload limit (CUSTOMER_IMPORT_MAX_MB) within 30 s: "
+                "at least 1,000 rows/s (20 MB ≈ 195,000 rows of this file)",
+                lambda r: r["rows_per_second"] >= 1000,
+                (
+                    "backend",
+                    "import",
+                    "rows",
+                    "file_mb",
+                    "seconds",
+                    "rows_per_second",
+                    "rows_per_minute",
+                    "queries_per_row",
+                ),
+            )
+        },
+    ),
+    Benchmark(
         "live_pbx_load",
         lambda backend, quick: [
             [backend, *_sizes(quick, panels=("1,100", "1,100,1000"), seconds=("15", "60"))]
