@@ -17,6 +17,8 @@ from customers.file_reading import read_table
 from customers.models import Customer, CustomerImport
 from customers.resources import CustomerResource
 
+LOG_CHUNK = 1000  # customers per query when writing their history entries
+
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
@@ -71,6 +73,8 @@ def import_customers(customer_file: CustomerFile, *, dry_run: bool = False) -> I
     result = CustomerResource().import_data(
         customer_file.dataset, dry_run=dry_run, raise_errors=False, use_transactions=False
     )
+    if result.base_errors:  # not a row's fault (the database failed): say so, don't report
+        raise result.base_errors[0].error
     problems = [
         RowProblem(row=invalid.number + 1, message=_describe(invalid.error))
         for invalid in result.invalid_rows
@@ -82,7 +86,8 @@ def import_customers(customer_file: CustomerFile, *, dry_run: bool = False) -> I
     ]
 
     def ids(import_type: str) -> list[int]:
-        return [int(r.object_id) for r in result.rows if r.import_type == import_type]
+        # The instance, not `object_id`: new customers get their id when their chunk is written.
+        return [r.instance.pk for r in result.rows if r.import_type == import_type]
 
     return ImportReport(
         new=result.totals[RowResult.IMPORT_TYPE_NEW],
@@ -120,10 +125,10 @@ def record_import(
         "source": where,
     }
     for action, ids in ((ADDITION, report.new_ids), (CHANGE, report.updated_ids)):
-        if ids:
-            LogEntry.objects.log_actions(
-                user.pk, Customer.objects.filter(pk__in=ids), action, change_message=message
-            )
+        # In chunks: one `IN (…)` for a whole file would pass SQLite's limit of query parameters.
+        for start in range(0, len(ids), LOG_CHUNK):
+            chunk = Customer.objects.filter(pk__in=ids[start : start + LOG_CHUNK]).order_by()
+            LogEntry.objects.log_actions(user.pk, chunk, action, change_message=message)
     return CustomerImport.objects.create(
         user=user,
         username=user.get_username()[:150],
