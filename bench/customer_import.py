@@ -9,8 +9,9 @@ changed customer's history):
 - `unchanged`: the same file again (every row found by its number, nothing changes);
 - `changed`: the file again with every tenth row's note edited (those rows updated).
 
-Prints one JSON line per import: rows, file size, seconds, rows per second and per minute, and
-SQL queries per row. Usage: python bench/customer_import.py sqlite|postgres ROWS
+Prints one JSON line per import: rows, file size, seconds, rows per second and per minute, SQL
+queries per row, and the process's peak resident memory so far (what reading and importing a file
+of that size costs the web process). Usage: python bench/customer_import.py sqlite|postgres ROWS
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import sys
 import time
 
+from cdr_sync import _max_rss_mb
 from setup_django import fresh_database
 
 SECOND_NUMBER_EVERY = 10
@@ -89,6 +91,7 @@ def main(backend: str, rows: int) -> None:
         ("changed", customer_file(rows, changed_every=CHANGED_EVERY),
          {"updated": -(-rows // CHANGED_EVERY), "unchanged": rows - -(-rows // CHANGED_EVERY)}),
     ]  # fmt: skip
+    print(json.dumps({"benchmark": "customer_import_start", "rss_mb": _max_rss_mb()}))
     for kind, content, expected in runs:
         counter = QueryCounter()
         started = time.perf_counter()
@@ -111,6 +114,7 @@ def main(backend: str, rows: int) -> None:
                     "rows_per_second": round(rows / elapsed),
                     "rows_per_minute": round(rows / elapsed * 60),
                     "queries_per_row": round(counter.count / rows, 3),
+                    "rss_peak_mb": _max_rss_mb(),
                 }
             ),
             flush=True,

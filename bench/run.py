@@ -167,6 +167,7 @@ BENCHMARKS = [
                     "rows_per_second",
                     "rows_per_minute",
                     "queries_per_row",
+                    "rss_peak_mb",
                 ),
             )
         },
