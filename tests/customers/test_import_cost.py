@@ -3,10 +3,15 @@ grows with its chunks of rows, not with each row (bench/customer_import.py measu
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from customers.importing import import_customers_file, record_import
 from customers.models import Customer, CustomerImport, PhoneNumber
@@ -51,3 +56,29 @@ def test_a_file_costs_a_few_queries_per_chunk_of_rows_not_per_row(tmp_path, sam)
     # Row by row, the first import took about 11 queries a row; per chunk it takes about 15.
     queries = {"new": new_queries, "unchanged": again_queries, "edited": edited_queries}
     assert max(queries.values()) < 40, queries
+
+
+def test_the_import_page_refuses_more_rows_than_it_imports_in_time_and_says_what_to_do(
+    tmp_path, sam, settings
+):
+    # Rows, not bytes, decide how long an import takes: an XLSX file, or a CSV with names and
+    # numbers only, holds three times as many rows per megabyte as a list with notes.
+    settings.CUSTOMER_IMPORT_MAX_ROWS = 20
+    path = customer_list(tmp_path, 21)
+    client = Client()
+    client.force_login(sam)
+    upload = io.BytesIO(path.read_bytes())
+    upload.name = path.name
+
+    response = client.post(reverse("admin:customers_customer_import"), {"file": upload})
+
+    assert response.status_code == 200
+    assert response.context["report"] is None
+    error = response.context["error"]  # in the page, in the user's language
+    assert "21" in error and "20" in error and "manage.py import_customers" in error
+    assert error in response.content.decode()
+    assert not Customer.objects.exists()
+    assert not CustomerImport.objects.exists()
+    # The command line has no request to time out: it takes the file.
+    call_command("import_customers", str(path), "--user", sam.username, stdout=io.StringIO())
+    assert Customer.objects.count() == 21
