@@ -1,9 +1,9 @@
 """Benchmark: import a customer file of N rows the way the admin's import page does.
 
-Builds a UTF-8 CSV file like a call centre's customer list (name, company, one mobile number, a
-second one for every tenth customer, e-mail, a short note), then times, through the functions the
-admin's import view calls (read the file, import it, record it in the audit trail and in each
-changed customer's history):
+Builds a UTF-8 CSV file (or, with FORMAT `xlsx`, the same rows as an Excel workbook) like a call
+centre's customer list (name, company, one mobile number, a second one for every tenth customer,
+e-mail, a short note), then times, through the functions the admin's import view calls (read the
+file, import it, record it in the audit trail and in each changed customer's history):
 
 - `new`: the file into an empty customer table (every row a new customer);
 - `unchanged`: the same file again (every row found by its number, nothing changes);
@@ -11,7 +11,9 @@ changed customer's history):
 
 Prints one JSON line per import: rows, file size, seconds, rows per second and per minute, SQL
 queries per row, and the process's peak resident memory so far (what reading and importing a file
-of that size costs the web process). Usage: python bench/customer_import.py sqlite|postgres ROWS
+of that size costs the web process).
+
+Usage: python bench/customer_import.py sqlite|postgres ROWS [csv|xlsx]
 """
 
 from __future__ import annotations
@@ -37,10 +39,20 @@ def national_number(index: int) -> str:
     return f"0{prefix} {digits[:3]} {digits[3:5]} {digits[5:]}"
 
 
-def customer_file(rows: int, *, changed_every: int = 0) -> bytes:
+def customer_file(rows: int, *, changed_every: int = 0, file_format: str = "csv") -> bytes:
+    header = ["name", "company", "phone", "email", "notes"]
+    if file_format == "xlsx":
+        import tablib
+
+        return tablib.Dataset(*_rows(rows, changed_every), headers=header).export("xlsx")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["name", "company", "phone", "email", "notes"])
+    writer.writerow(header)
+    writer.writerows(_rows(rows, changed_every))
+    return out.getvalue().encode()
+
+
+def _rows(rows: int, changed_every: int):
     for index in range(rows):
         phones = national_number(index)
         if index % SECOND_NUMBER_EVERY == 0:
@@ -48,11 +60,8 @@ def customer_file(rows: int, *, changed_every: int = 0) -> bytes:
         note = f"Müşteri {index}, aramalarda öncelikli"
         if changed_every and index % changed_every == 0:
             note += " (güncellendi)"
-        writer.writerow(
-            [f"Ayşe Yılmaz {index}", f"Firma {index % 500} A.Ş.", phones, f"c{index}@example.com",
-             note]
-        )  # fmt: skip
-    return out.getvalue().encode()
+        yield [f"Ayşe Yılmaz {index}", f"Firma {index % 500} A.Ş.", phones, f"c{index}@example.com",
+               note]  # fmt: skip
 
 
 class QueryCounter:
@@ -76,7 +85,7 @@ def import_like_the_admin(name: str, content: bytes, user):
     return report
 
 
-def main(backend: str, rows: int) -> None:
+def main(backend: str, rows: int, file_format: str = "csv") -> None:
     fresh_database(backend)
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -84,11 +93,12 @@ def main(backend: str, rows: int) -> None:
     from customers.models import Customer
 
     user = get_user_model().objects.create(username="bench", is_staff=True, is_superuser=True)
-    original = customer_file(rows)
+    original = customer_file(rows, file_format=file_format)
+    name = f"customers.{file_format}"
     runs = [
         ("new", original, {"new": rows}),
         ("unchanged", original, {"unchanged": rows}),
-        ("changed", customer_file(rows, changed_every=CHANGED_EVERY),
+        ("changed", customer_file(rows, changed_every=CHANGED_EVERY, file_format=file_format),
          {"updated": -(-rows // CHANGED_EVERY), "unchanged": rows - -(-rows // CHANGED_EVERY)}),
     ]  # fmt: skip
     print(json.dumps({"benchmark": "customer_import_start", "rss_mb": _max_rss_mb()}))
@@ -96,7 +106,7 @@ def main(backend: str, rows: int) -> None:
         counter = QueryCounter()
         started = time.perf_counter()
         with connection.execute_wrapper(counter):
-            report = import_like_the_admin("customers.csv", content, user)
+            report = import_like_the_admin(name, content, user)
         elapsed = time.perf_counter() - started
         got = {"new": report.new, "updated": report.updated, "unchanged": report.unchanged}
         assert not report.problems, report.problems[:5]
@@ -107,6 +117,7 @@ def main(backend: str, rows: int) -> None:
                 {
                     "benchmark": "customer_import",
                     "backend": backend,
+                    "format": file_format,
                     "import": kind,
                     "rows": rows,
                     "file_mb": round(len(content) / 2**20, 2),
@@ -122,4 +133,4 @@ def main(backend: str, rows: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), *sys.argv[3:4])

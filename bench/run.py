@@ -151,15 +151,17 @@ BENCHMARKS = [
     Benchmark(
         "customer_import",
         lambda backend, quick: [
-            [backend, rows] for rows in (("2000", "10000") if quick else ("10000", "50000"))
+            *([backend, rows] for rows in (("2000", "10000") if quick else ("10000", "50000"))),
+            [backend, "10000", "xlsx"],
         ],
         {
             "customer_import": Table(
-                "a file of the upload limit (CUSTOMER_IMPORT_MAX_MB) within 30 s: "
-                "at least 1,000 rows/s (20 MB ≈ 195,000 rows of this file)",
+                "at least 1,000 rows/s: the import page's limit of 10,000 rows "
+                "(CUSTOMER_IMPORT_MAX_ROWS) within 10 s, so within a proxy's 60 s on a slow day",
                 lambda r: r["rows_per_second"] >= 1000,
                 (
                     "backend",
+                    "format",
                     "import",
                     "rows",
                     "file_mb",
