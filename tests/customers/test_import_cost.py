@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from customers.importing import import_customers_file, record_import
 from customers.models import Customer, CustomerImport, PhoneNumber
+from customers.services import customer_create
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +83,28 @@ def test_the_import_page_refuses_more_rows_than_it_imports_in_time_and_says_what
     # The command line has no request to time out: it takes the file.
     call_command("import_customers", str(path), "--user", sam.username, stdout=io.StringIO())
     assert Customer.objects.count() == 21
+
+
+def test_rows_of_a_later_chunk_see_what_earlier_rows_changed(tmp_path, sam):
+    # Rows are looked up and written a chunk (1,000 rows) at a time: a number that an earlier row
+    # took from a customer belongs to nobody afterwards, in the same chunk and in the next.
+    ayse = customer_create(
+        name="Ayşe", phones=["0532 999 00 01", "0532 999 00 02", "0532 999 00 03"]
+    )
+    lines = ["name;phone", "Ayşe Yılmaz;0532 999 00 01", "Selin;0532 999 00 02"]
+    lines += [f"Müşteri {index};0533 {index:07d}" for index in range(1100)]
+    lines += ["Deniz;0532 999 00 03", "Ayşe Yılmaz;0532 999 00 01"]
+    path = tmp_path / "liste.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+    report = import_customers_file(path)
+
+    assert [p.row for p in report.problems] == [len(lines)]  # the last row repeats row 2's number
+    assert (report.new, report.updated) == (1102, 1)
+    assert set(Customer.objects.get(pk=ayse.pk).phones.values_list("number", flat=True)) == {
+        "+905329990001"
+    }
+    assert {
+        name: list(Customer.objects.get(name=name).phones.values_list("number", flat=True))
+        for name in ("Selin", "Deniz")
+    } == {"Selin": ["+905329990002"], "Deniz": ["+905329990003"]}
