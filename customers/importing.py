@@ -80,7 +80,8 @@ def import_customers(customer_file: CustomerFile, *, dry_run: bool = False) -> I
     """Import every good row; bad rows come back as problems, nothing else is lost."""
     # Without one enclosing transaction: with it, import-export rolls every row back as soon as
     # one row fails, and the good rows would be lost with the bad.
-    result = CustomerResource().import_data(
+    resource = CustomerResource()
+    result = resource.import_data(
         customer_file.dataset, dry_run=dry_run, raise_errors=False, use_transactions=False
     )
     if result.base_errors:  # not a row's fault (the database failed): say so, don't report
@@ -94,14 +95,28 @@ def import_customers(customer_file: CustomerFile, *, dry_run: bool = False) -> I
         for number, errors in result.row_errors()
         for error in errors
     ]
+    # Rows are written a chunk at a time, after their result: the database refused these.
+    refused = {
+        id(r.instance): r.instance for r in result.rows if id(r.instance) in resource.unwritten
+    }
+    problems += [
+        RowProblem(row=number + 1, message=resource.unwritten[key])
+        for key, customer in refused.items()
+        for number in customer._rows
+    ]
+
+    def rows(import_type: str) -> list:
+        return [
+            r for r in result.rows if r.import_type == import_type and id(r.instance) not in refused
+        ]
 
     def ids(import_type: str) -> list[int]:
         # The instance, not `object_id`: new customers get their id when their chunk is written.
-        return [r.instance.pk for r in result.rows if r.import_type == import_type]
+        return [r.instance.pk for r in rows(import_type)]
 
     return ImportReport(
-        new=result.totals[RowResult.IMPORT_TYPE_NEW],
-        updated=result.totals[RowResult.IMPORT_TYPE_UPDATE],
+        new=len(rows(RowResult.IMPORT_TYPE_NEW)),
+        updated=len(rows(RowResult.IMPORT_TYPE_UPDATE)),
         unchanged=result.totals[RowResult.IMPORT_TYPE_SKIP],
         problems=sorted(problems, key=lambda p: p.row),
         ignored_columns=customer_file.ignored_columns,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,6 +122,8 @@ class CustomerResource(resources.ModelResource):
         self._owners: dict[str, dict[int, str]] = {}
         self._to_create: list[Customer] = []
         self._to_update: dict[int, Customer] = {}
+        # id() of a queued customer the database refused → its message (see `_write_pending`).
+        self.unwritten: dict[int, str] = {}
 
     def before_import_row(self, row, **kwargs) -> None:
         if (kwargs["row_number"] - 1) % CHUNK_ROWS == 0:
@@ -243,6 +245,7 @@ class CustomerResource(resources.ModelResource):
         """Queue the row's customer for its chunk's bulk write (`_write_pending`)."""
         if kwargs.get("dry_run"):
             return
+        instance._rows = [*getattr(instance, "_rows", []), kwargs["row_number"]]
         if is_create:
             self._to_create.append(instance)
         else:
@@ -260,42 +263,61 @@ class CustomerResource(resources.ModelResource):
         instance._numbers = numbers
 
     def _write_pending(self) -> None:
-        """Write the queued customers and their numbers, in one transaction and a few queries;
-        then point call history at them (bulk writes send no signals)."""
+        """Write the queued customers and their numbers, in one transaction and a few queries.
+
+        A value only the database refuses (PostgreSQL takes no NUL character in text) fails the
+        whole bulk write: then each customer is written alone, and one that still fails is its
+        rows' error (`unwritten`), as in a row-by-row import; the chunk's other rows are kept.
+        """
         created, updated = self._to_create, list(self._to_update.values())
         if not created and not updated:
             return
         self._to_create, self._to_update = [], {}
-        with transaction.atomic():
-            if connection.features.can_return_rows_from_bulk_insert:
-                Customer.objects.bulk_create(created)
-            else:  # the new customers' ids are needed for their numbers
-                for customer in created:
-                    customer.save(force_insert=True)
-            now = timezone.now()  # the latest-updated customer of a shared number matches first
-            for customer in updated:
-                customer.updated_at = now
-            Customer.objects.bulk_update(updated, _WRITTEN_FIELDS, batch_size=CHUNK_ROWS)
-            dropped = Q()
-            new_numbers, touched = [], set()
-            for customer in (*created, *updated):
-                gone = customer._stored_numbers - customer._numbers
-                if gone:
-                    dropped |= Q(customer_id=customer.pk, number__in=gone)
-                # In the file's order, as a row-by-row save stored them.
-                in_file = dict.fromkeys([*(getattr(customer, "phone", None) or ()),
-                                         *sorted(customer._numbers)])  # fmt: skip
-                new_numbers += [
-                    PhoneNumber(customer=customer, number=number)
-                    for number in in_file
-                    if number in customer._numbers and number not in customer._stored_numbers
-                ]
-                touched |= customer._stored_numbers | customer._numbers
-                customer._stored_numbers = set(customer._numbers)
-            if dropped.children:
-                PhoneNumber.objects.filter(dropped).delete()
-            PhoneNumber.objects.bulk_create(new_numbers)
-            relink_call_records(touched)
+        try:
+            with transaction.atomic():
+                self._write(created, updated)
+        except DatabaseError:
+            for customer in created:  # their inserts were rolled back
+                customer.pk, customer._state.adding = None, True
+            alone = [([c], []) for c in created] + [([], [c]) for c in updated]
+            for new, changed in alone:
+                try:
+                    with transaction.atomic():
+                        self._write(new, changed)
+                except DatabaseError as exc:
+                    for customer in new:
+                        customer.pk, customer._state.adding = None, True
+                    self.unwritten[id(next(iter(new or changed)))] = str(exc)
+
+    def _write(self, created: list[Customer], updated: list[Customer]) -> None:
+        if connection.features.can_return_rows_from_bulk_insert:
+            Customer.objects.bulk_create(created)
+        else:  # the new customers' ids are needed for their numbers
+            for customer in created:
+                customer.save(force_insert=True)
+        now = timezone.now()  # the latest-updated customer of a shared number matches first
+        for customer in updated:
+            customer.updated_at = now
+        Customer.objects.bulk_update(updated, _WRITTEN_FIELDS, batch_size=CHUNK_ROWS)
+        dropped = Q()
+        new_numbers, touched = [], set()
+        for customer in (*created, *updated):
+            gone = customer._stored_numbers - customer._numbers
+            if gone:
+                dropped |= Q(customer_id=customer.pk, number__in=gone)
+            # In the file's order, as a row-by-row save stored them.
+            in_file = dict.fromkeys([*(getattr(customer, "phone", None) or ()),
+                                     *sorted(customer._numbers)])  # fmt: skip
+            new_numbers += [
+                PhoneNumber(customer=customer, number=number)
+                for number in in_file
+                if number in customer._numbers and number not in customer._stored_numbers
+            ]
+            touched |= customer._stored_numbers | customer._numbers
+        if dropped.children:
+            PhoneNumber.objects.filter(dropped).delete()
+        PhoneNumber.objects.bulk_create(new_numbers)
+        relink_call_records(touched)  # bulk writes send no signals
 
     def after_import(self, dataset, result, **kwargs) -> None:
         self._write_pending()

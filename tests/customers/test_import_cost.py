@@ -108,3 +108,22 @@ def test_rows_of_a_later_chunk_see_what_earlier_rows_changed(tmp_path, sam):
         name: list(Customer.objects.get(name=name).phones.values_list("number", flat=True))
         for name in ("Selin", "Deniz")
     } == {"Selin": ["+905329990002"], "Deniz": ["+905329990003"]}
+
+
+def test_a_row_the_database_refuses_is_that_rows_error_and_its_chunk_still_imports(tmp_path):
+    # Rows are written a chunk at a time; a value only the database refuses (PostgreSQL takes no
+    # NUL character in text) must not lose the chunk's other rows nor be reported as imported.
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stores a NUL character")
+    path = tmp_path / "liste.csv"
+    path.write_bytes(
+        b"name,phone,notes\r\nAyse,0532 123 45 67,\r\nMehmet,0532 123 45 68,n\x00ot\r\n"
+        b"Selin,0532 123 45 69,\r\n"
+    )
+
+    report = import_customers_file(path)
+
+    assert (report.new, [p.row for p in report.problems]) == (2, [3])
+    assert "NUL" in report.problems[0].message
+    assert sorted(Customer.objects.values_list("name", flat=True)) == ["Ayse", "Selin"]
+    assert PhoneNumber.objects.count() == 2
