@@ -160,6 +160,32 @@ BENCHMARKS = [
         },
     ),
     Benchmark(
+        "customer_import",
+        lambda backend, quick: [
+            *([backend, rows] for rows in (("2000", "10000") if quick else ("10000", "50000"))),
+            [backend, "10000", "xlsx"],
+        ],
+        {
+            "customer_import": Table(
+                "at least 1,000 rows/s: the import page's limit of 30,000 rows "
+                "(CUSTOMER_IMPORT_MAX_ROWS) within 30 s, half a proxy's 60 s",
+                lambda r: r["rows_per_second"] >= 1000,
+                (
+                    "backend",
+                    "format",
+                    "import",
+                    "rows",
+                    "file_mb",
+                    "seconds",
+                    "rows_per_second",
+                    "rows_per_minute",
+                    "queries_per_row",
+                    "rss_peak_mb",
+                ),
+            )
+        },
+    ),
+    Benchmark(
         "live_pbx_load",
         lambda backend, quick: [
             [backend, *_sizes(quick, panels=("1,100", "1,100,1000"), seconds=("15", "60"))]

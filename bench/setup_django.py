@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
-POSTGRES_DB = "telsam_bench"
+# Checkouts sharing a machine name their own: `BENCH_POSTGRES_DB`, and `TMPDIR` for SQLite.
+POSTGRES_DB = os.environ.get("BENCH_POSTGRES_DB", "telsam_bench")
 
 
 def database_url(backend: str) -> str:

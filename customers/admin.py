@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -92,7 +93,9 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             dry_run = form.cleaned_data["dry_run"]
             try:
-                dataset = read_dataset(upload.name, upload.read())
+                dataset = read_dataset(
+                    upload.name, upload.read(), max_rows=settings.CUSTOMER_IMPORT_MAX_ROWS
+                )
                 report = import_customers(dataset, dry_run=dry_run)
             except ValueError as exc:
                 error = str(exc)

@@ -28,15 +28,17 @@ class PhoneNumberForm(forms.ModelForm):
 
 
 class CustomerFileForm(forms.Form):
-    """The admin's import page: a customer file up to `CUSTOMER_IMPORT_MAX_MB`."""
+    """The admin's import page: a customer file up to `CUSTOMER_IMPORT_MAX_MB` (the rows'
+    limit, `CUSTOMER_IMPORT_MAX_ROWS`, is checked once the file is read)."""
 
     file = forms.FileField(label=_("CSV or XLSX file"))
     dry_run = forms.BooleanField(label=_("Only check, import nothing"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = _("Up to %(limit)d MB.") % {
-            "limit": settings.CUSTOMER_IMPORT_MAX_MB
+        self.fields["file"].help_text = _("Up to %(rows)d rows and %(limit)d MB.") % {
+            "rows": settings.CUSTOMER_IMPORT_MAX_ROWS,
+            "limit": settings.CUSTOMER_IMPORT_MAX_MB,
         }
 
     def clean_file(self):

@@ -17,6 +17,8 @@ from customers.file_reading import read_table
 from customers.models import Customer, CustomerImport
 from customers.resources import CustomerResource
 
+LOG_CHUNK = 1000  # customers per query when writing their history entries
+
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
@@ -41,13 +43,23 @@ class ImportReport:
     updated_ids: list[int] = field(default_factory=list)
 
 
-def read_dataset(name: str, content: bytes) -> CustomerFile:
-    """A CSV/TSV or XLSX file's rows under our column names; ValueError in words if unreadable.
+def read_dataset(name: str, content: bytes, *, max_rows: int | None = None) -> CustomerFile:
+    """A CSV/TSV or XLSX file's rows under our column names; ValueError in words if unreadable,
+    or if it has more than `max_rows` rows (the admin page's limit, so the request ends in time).
 
     Which encoding, delimiter and column names a file may have: `customers.file_reading` and
     `customers.columns` (docs/customer-import.md).
     """
     headers, rows = read_table(name, content)
+    if max_rows is not None and len(rows) > max_rows:
+        raise ValueError(
+            _(
+                "The file has %(rows)d rows; the import page takes up to %(limit)d at a time. "
+                "Split it into smaller files, or import it on the server with "
+                "“manage.py import_customers”."
+            )
+            % {"rows": len(rows), "limit": max_rows}
+        )
     columns = map_columns(headers, rows)
     # `id` is always there (empty: find the customer by number, or add one); the other columns
     # only if the file has them, so an update leaves a column the file lacks as it was.
@@ -68,9 +80,12 @@ def import_customers(customer_file: CustomerFile, *, dry_run: bool = False) -> I
     """Import every good row; bad rows come back as problems, nothing else is lost."""
     # Without one enclosing transaction: with it, import-export rolls every row back as soon as
     # one row fails, and the good rows would be lost with the bad.
-    result = CustomerResource().import_data(
+    resource = CustomerResource()
+    result = resource.import_data(
         customer_file.dataset, dry_run=dry_run, raise_errors=False, use_transactions=False
     )
+    if result.base_errors:  # not a row's fault (the database failed): say so, don't report
+        raise result.base_errors[0].error
     problems = [
         RowProblem(row=invalid.number + 1, message=_describe(invalid.error))
         for invalid in result.invalid_rows
@@ -80,13 +95,28 @@ def import_customers(customer_file: CustomerFile, *, dry_run: bool = False) -> I
         for number, errors in result.row_errors()
         for error in errors
     ]
+    # Rows are written a chunk at a time, after their result: the database refused these.
+    refused = {
+        id(r.instance): r.instance for r in result.rows if id(r.instance) in resource.unwritten
+    }
+    problems += [
+        RowProblem(row=number + 1, message=resource.unwritten[key])
+        for key, customer in refused.items()
+        for number in customer._rows
+    ]
+
+    def rows(import_type: str) -> list:
+        return [
+            r for r in result.rows if r.import_type == import_type and id(r.instance) not in refused
+        ]
 
     def ids(import_type: str) -> list[int]:
-        return [int(r.object_id) for r in result.rows if r.import_type == import_type]
+        # The instance, not `object_id`: new customers get their id when their chunk is written.
+        return [r.instance.pk for r in rows(import_type)]
 
     return ImportReport(
-        new=result.totals[RowResult.IMPORT_TYPE_NEW],
-        updated=result.totals[RowResult.IMPORT_TYPE_UPDATE],
+        new=len(rows(RowResult.IMPORT_TYPE_NEW)),
+        updated=len(rows(RowResult.IMPORT_TYPE_UPDATE)),
         unchanged=result.totals[RowResult.IMPORT_TYPE_SKIP],
         problems=sorted(problems, key=lambda p: p.row),
         ignored_columns=customer_file.ignored_columns,
@@ -120,10 +150,10 @@ def record_import(
         "source": where,
     }
     for action, ids in ((ADDITION, report.new_ids), (CHANGE, report.updated_ids)):
-        if ids:
-            LogEntry.objects.log_actions(
-                user.pk, Customer.objects.filter(pk__in=ids), action, change_message=message
-            )
+        # In chunks: one `IN (…)` for a whole file would pass SQLite's limit of query parameters.
+        for start in range(0, len(ids), LOG_CHUNK):
+            chunk = Customer.objects.filter(pk__in=ids[start : start + LOG_CHUNK]).order_by()
+            LogEntry.objects.log_actions(user.pk, chunk, action, change_message=message)
     return CustomerImport.objects.create(
         user=user,
         username=user.get_username()[:150],

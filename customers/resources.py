@@ -8,8 +8,12 @@ rows are imported. Files come here with these column names (customers.columns ma
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
@@ -20,6 +24,10 @@ from telsam_panel.spreadsheet_cells import neutralise_formula, restore_formula
 
 PHONE_SEPARATOR = ";"
 FREE_TEXT_COLUMNS = ("name", "company", "email", "notes")
+# An import looks its rows' customers up, and writes their changes, this many rows at a time:
+# a few queries per chunk instead of several per row, and memory bounded whatever the file.
+CHUNK_ROWS = 1000
+_WRITTEN_FIELDS = ["name", "company", "email", "notes", "updated_at"]
 
 
 def cell_text(value: object) -> str:
@@ -31,11 +39,32 @@ def cell_text(value: object) -> str:
 
 
 class PhoneListWidget(widgets.Widget):
-    """`0532 123 45 67; +90 212 555 12 34` ⇄ a list of E.164 numbers."""
+    """`0532 123 45 67; +90 212 555 12 34` ⇄ a list of E.164 numbers.
+
+    During an import each cell is read three times (to find its customer, to import it, to claim
+    its numbers): `memo` (set per import) keeps each cell's answer, so it is parsed once.
+    """
+
+    memo: dict[str, list[str] | str] | None = None  # cell → numbers, or the error's message
 
     def clean(self, value, row=None, **kwargs) -> list[str]:
+        text = cell_text(value)
+        if self.memo is None:
+            return self._parse(text)
+        if text not in self.memo:
+            try:
+                self.memo[text] = self._parse(text)
+            except ValueError as exc:
+                self.memo[text] = str(exc)
+        answer = self.memo[text]
+        if isinstance(answer, str):
+            raise ValueError(answer)
+        return list(answer)
+
+    @staticmethod
+    def _parse(text: str) -> list[str]:
         numbers = []
-        for part in cell_text(value).split(PHONE_SEPARATOR):
+        for part in text.split(PHONE_SEPARATOR):
             if not part.strip():
                 continue
             try:
@@ -57,6 +86,11 @@ class CustomerResource(resources.ModelResource):
         export_order = fields
         clean_model_instances = True  # e.g. a malformed e-mail address is a row error
         skip_unchanged = True  # reported as unchanged: a file imported twice changes nothing
+        # No deep copy of every row's customer for a diff nobody is shown: `skip_row` compares
+        # with the values `after_init_instance` noted.
+        skip_diff = True
+        # The report's ids of new customers: they exist once their chunk is written.
+        store_instance = True
 
     def dehydrate_phone(self, customer: Customer) -> str:
         return f"{PHONE_SEPARATOR} ".join(p.number for p in customer.phones.all())
@@ -66,17 +100,27 @@ class CustomerResource(resources.ModelResource):
         return neutralise_formula(super().export_field(field, instance, **kwargs))
 
     def before_import(self, dataset, **kwargs) -> None:
+        self._dataset = dataset
+        self.fields["phone"].widget.memo = {}
         # E.164 number → the spreadsheet row of this file that imported it.
         self._row_of_number: dict[str, int] = {}
+        # The current chunk's customers: by id, and the customers (id → name) of each number.
+        self._customers: dict[int, Customer] = {}
+        self._owners: dict[str, dict[int, str]] = {}
+        self._to_create: list[Customer] = []
+        self._to_update: dict[int, Customer] = {}
+        # id() of a queued customer the database refused → its message (see `_write_pending`).
+        self.unwritten: dict[int, str] = {}
 
     def before_import_row(self, row, **kwargs) -> None:
+        if (kwargs["row_number"] - 1) % CHUNK_ROWS == 0:
+            self._write_pending()
+            self._load_chunk(kwargs["row_number"] - 1)
         if "id" in row:
             row["id"] = cell_text(row["id"])
             # The id column only updates exported customers: an id of our choosing would also be
             # inserted past PostgreSQL's sequence and collide with a later customer.
-            if row["id"] and not (
-                row["id"].isdigit() and Customer.objects.filter(pk=int(row["id"])).exists()
-            ):
+            if row["id"] and not (row["id"].isdigit() and int(row["id"]) in self._customers):
                 raise ValueError(
                     _("id: there is no customer '%(id)s' (leave id empty to add one)")
                     % {"id": row["id"][:20]}
@@ -86,6 +130,48 @@ class CustomerResource(resources.ModelResource):
                 row[column] = restore_formula(cell_text(row[column]))
         if not row.get("id"):
             row["id"] = self._customer_with_the_numbers_of(row)
+
+    def _load_chunk(self, start: int) -> None:
+        """Look up, in a few queries, every customer the next CHUNK_ROWS rows may be about: those
+        their ids name and those their numbers belong to. Earlier chunks are written already."""
+        headers = self._dataset.headers
+        rows = self._dataset[start : start + CHUNK_ROWS]
+        ids, numbers = set(), set()
+        for values in rows:
+            cells = dict(zip(headers, values, strict=False))
+            wanted = cell_text(cells.get("id"))
+            if wanted.isdigit():
+                ids.add(int(wanted))
+            with contextlib.suppress(ValueError):  # the row's own check reports it
+                numbers.update(self.fields["phone"].widget.clean(cells.get("phone")))
+        self._owners = {}
+        for number, customer_id, name in PhoneNumber.objects.filter(number__in=numbers).values_list(
+            "number", "customer_id", "customer__name"
+        ):
+            self._owners.setdefault(number, {})[customer_id] = name
+        ids |= {customer_id for owners in self._owners.values() for customer_id in owners}
+        self._customers = {c.pk: c for c in Customer.objects.filter(pk__in=ids)}
+        stored: dict[int, set[str]] = {pk: set() for pk in self._customers}
+        for customer_id, number in PhoneNumber.objects.filter(customer_id__in=ids).values_list(
+            "customer_id", "number"
+        ):
+            stored[customer_id].add(number)
+        for customer in self._customers.values():
+            customer._stored_numbers = stored[customer.pk]  # in the database
+            customer._numbers = set(stored[customer.pk])  # after this file's rows so far
+
+    def get_instance(self, instance_loader, row):
+        return self._customers.get(int(row["id"])) if row.get("id") else None
+
+    def init_instance(self, row=None) -> Customer:
+        customer = super().init_instance(row)
+        customer._stored_numbers, customer._numbers = set(), set()
+        return customer
+
+    def after_init_instance(self, instance, new, row, **kwargs) -> None:
+        # Two rows may name one customer by id: each compares with what the one before left.
+        instance._before = [getattr(instance, f.attname) for f in Customer._meta.concrete_fields]
+        instance.__dict__.pop("phone", None)
 
     def _customer_with_the_numbers_of(self, row) -> str:
         """The id of the customer a row without id is about: the one its numbers belong to
@@ -105,9 +191,11 @@ class CustomerResource(resources.ModelResource):
                 % {"earlier": earlier[0]}
             )
         owners = dict(
-            PhoneNumber.objects.filter(number__in=numbers)
-            .order_by("customer_id")
-            .values_list("customer_id", "customer__name")
+            sorted(
+                (customer_id, name)
+                for number in numbers
+                for customer_id, name in self._owners.get(number, {}).items()
+            )
         )
         if len(owners) > 1:
             raise ValueError(
@@ -131,29 +219,97 @@ class CustomerResource(resources.ModelResource):
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         """Unchanged: the customer exists and the row changes none of its fields or numbers."""
-        if import_validation_errors or original.pk is None:
+        if import_validation_errors or instance.pk is None:
             return False
-        if any(
-            getattr(instance, field.attname) != getattr(original, field.attname)
-            for field in Customer._meta.concrete_fields
-        ):
+        if instance._before != [
+            getattr(instance, f.attname) for f in Customer._meta.concrete_fields
+        ]:
             return False
         numbers = getattr(instance, "phone", None)  # None: the file has no phone column
-        return numbers is None or set(numbers) == set(
-            original.phones.values_list("number", flat=True)
-        )
+        return numbers is None or set(numbers) == instance._numbers
 
-    def after_save_instance(self, instance: Customer, row, **kwargs) -> None:
+    def save_instance(self, instance: Customer, is_create, row, **kwargs) -> None:
+        """Queue the row's customer for its chunk's bulk write (`_write_pending`)."""
+        if kwargs.get("dry_run"):
+            return
+        instance._rows = [*getattr(instance, "_rows", []), kwargs["row_number"]]
+        if is_create:
+            self._to_create.append(instance)
+        else:
+            self._to_update[instance.pk] = instance
         # `phone` is not a model field: the widget leaves the cleaned list on the instance.
         numbers = getattr(instance, "phone", None)
-        if numbers is None or kwargs.get("dry_run"):
+        if numbers is None:
             return
-        instance.phones.exclude(number__in=numbers).delete()
-        existing = set(instance.phones.values_list("number", flat=True))
-        PhoneNumber.objects.bulk_create(
-            PhoneNumber(customer=instance, number=n) for n in numbers if n not in existing
-        )
-        relink_call_records(set(numbers) | existing)  # bulk_create sends no signals
+        numbers = set(numbers)
+        if instance.pk is not None:  # later rows of this chunk find the customer by its numbers
+            for number in instance._numbers - numbers:
+                self._owners.get(number, {}).pop(instance.pk, None)
+            for number in numbers:
+                self._owners.setdefault(number, {})[instance.pk] = instance.name
+        instance._numbers = numbers
+
+    def _write_pending(self) -> None:
+        """Write the queued customers and their numbers, in one transaction and a few queries.
+
+        A value only the database refuses (PostgreSQL takes no NUL character in text) fails the
+        whole bulk write: then each customer is written alone, and one that still fails is its
+        rows' error (`unwritten`), as in a row-by-row import; the chunk's other rows are kept.
+        """
+        created, updated = self._to_create, list(self._to_update.values())
+        if not created and not updated:
+            return
+        self._to_create, self._to_update = [], {}
+        try:
+            with transaction.atomic():
+                self._write(created, updated)
+        except DatabaseError:
+            for customer in created:  # their inserts were rolled back
+                customer.pk, customer._state.adding = None, True
+            alone = [([c], []) for c in created] + [([], [c]) for c in updated]
+            for new, changed in alone:
+                try:
+                    with transaction.atomic():
+                        self._write(new, changed)
+                except DatabaseError as exc:
+                    for customer in new:
+                        customer.pk, customer._state.adding = None, True
+                    self.unwritten[id(next(iter(new or changed)))] = str(exc)
+
+    def _write(self, created: list[Customer], updated: list[Customer]) -> None:
+        if connection.features.can_return_rows_from_bulk_insert:
+            Customer.objects.bulk_create(created)
+        else:  # the new customers' ids are needed for their numbers
+            for customer in created:
+                customer.save(force_insert=True)
+        now = timezone.now()  # the latest-updated customer of a shared number matches first
+        for customer in updated:
+            customer.updated_at = now
+        Customer.objects.bulk_update(updated, _WRITTEN_FIELDS, batch_size=CHUNK_ROWS)
+        dropped = Q()
+        new_numbers, touched = [], set()
+        for customer in (*created, *updated):
+            gone = customer._stored_numbers - customer._numbers
+            if gone:
+                dropped |= Q(customer_id=customer.pk, number__in=gone)
+            # In the file's order, as a row-by-row save stored them.
+            in_file = dict.fromkeys([*(getattr(customer, "phone", None) or ()),
+                                     *sorted(customer._numbers)])  # fmt: skip
+            new_numbers += [
+                PhoneNumber(customer=customer, number=number)
+                for number in in_file
+                if number in customer._numbers and number not in customer._stored_numbers
+            ]
+            touched |= customer._stored_numbers | customer._numbers
+        if dropped.children:
+            PhoneNumber.objects.filter(dropped).delete()
+        PhoneNumber.objects.bulk_create(new_numbers)
+        relink_call_records(touched)  # bulk writes send no signals
+
+    def after_import(self, dataset, result, **kwargs) -> None:
+        self._write_pending()
+        self.fields["phone"].widget.memo = None
+        super().after_import(dataset, result, **kwargs)
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("phones")
