@@ -415,11 +415,11 @@ def evidence(tmp_path_factory, private_redis, postgres_database) -> Evidence:
         run("showmigrations", "customers")
 
         anonymous = requests.Session()
-        for path in ["/no/such/page/", "/healthz", "/accounts/login/", "/jsi18n/"]:
+        for path in ["/no/such/page/", "/healthz", "/healthz/data", "/accounts/login/", "/jsi18n/"]:
             panel.fetch(anonymous, path, f"{path} (anonymous)")
         root = panel.session(*SUPERUSER)
         panel.fetch(root, "/no/such/page/", "404 page (logged in)")
-        for path in ["/", "/history/", "/callbacks/", "/stats/", "/profile/"]:
+        for path in ["/", "/history/", "/callbacks/", "/stats/", "/profile/", "/healthz/data"]:
             panel.fetch(root, path)
         found.statuses["admin pages crawled"] = crawl(panel, root, "/admin/", "/admin/", 150)
 
