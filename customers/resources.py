@@ -9,6 +9,7 @@ rows are imported. Files come here with these column names (customers.columns ma
 from __future__ import annotations
 
 import contextlib
+import math
 from decimal import Decimal
 
 from django.db import DatabaseError, connection, transaction
@@ -32,8 +33,12 @@ _WRITTEN_FIELDS = ["name", "company", "email", "notes", "updated_at"]
 
 def cell_text(value: object) -> str:
     """A spreadsheet cell as text. Excel hands numbers over as floats (5321234567.0); a phone
-    number must never go through float formatting (5.32e9) or lose digits."""
-    if isinstance(value, float | Decimal) and value == int(value):
+    number must never go through float formatting (5.32e9) or lose digits. A crafted `1E999`
+    reads as infinity, which has no digits: it stays text, for the row's checks to refuse."""
+    finite = (isinstance(value, float) and math.isfinite(value)) or (
+        isinstance(value, Decimal) and value.is_finite()
+    )
+    if finite and value == int(value):
         return str(int(value))
     return "" if value is None else str(value).strip()
 
