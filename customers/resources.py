@@ -1,7 +1,8 @@
 """The customer CSV/XLSX format (docs/customer-import.md), shared by the admin and the command.
 
 Columns: `id` (optional: present → update that customer; absent → the customer the row's numbers
-belong to, or a new one), `name`, `company`, `phone` (one or more numbers separated by `;`, any
+belong to if it has the row's name, the customer of that name for a row without number, or a new
+one), `name`, `company`, `phone` (one or more numbers separated by `;`, any
 format), `email`, `notes`. A row with a bad value is reported with its number and reason; the good
 rows are imported. Files come here with these column names (customers.columns maps a file's own).
 """
