@@ -135,6 +135,8 @@ class CustomerResource(resources.ModelResource):
         # Whether the current row found its customer (by number or name) rather than by its id:
         # such a row adds its numbers to the customer's, it never drops the others.
         self._adds_numbers = False
+        # "Only check": the customers rows have changed, as they left them (nothing is written).
+        self._checked: dict[int, Customer] = {}
         self._to_create: list[Customer] = []
         self._to_update: dict[int, Customer] = {}
         # id() of a queued customer the database refused → its message (see `_write_pending`).
@@ -203,6 +205,24 @@ class CustomerResource(resources.ModelResource):
         for customer in self._customers.values():
             customer._stored_numbers = stored[customer.pk]  # in the database
             customer._numbers = set(stored[customer.pk])  # after this file's rows so far
+        if self._checked:
+            self._as_checked(numbers, names)
+
+    def _as_checked(self, numbers: set[str], names: set[str]) -> None:
+        """In an "only check" earlier chunks wrote nothing: take the customers their rows
+        changed as those rows left them, not as the database still has them, so that each row
+        is judged as in the import (a number taken away belongs to nobody, a new name counts)."""
+        for owners in self._owners.values():
+            for pk in [pk for pk in owners if pk in self._checked]:
+                del owners[pk]
+        for name, same in self._named.items():
+            self._named[name] = [pk for pk in same if pk not in self._checked]
+        for pk, customer in self._checked.items():
+            for number in customer._numbers & numbers:
+                self._owners.setdefault(number, {})[pk] = customer.name
+            if customer.name in names:
+                self._named.setdefault(customer.name, []).append(pk)
+        self._customers.update(self._checked)
 
     def get_instance(self, instance_loader, row):
         return self._customers.get(id_in_cell(row["id"])) if row.get("id") else None
@@ -346,6 +366,8 @@ class CustomerResource(resources.ModelResource):
                     self._owners.setdefault(number, {})[instance.pk] = instance.name
             instance._numbers = numbers
         if kwargs.get("dry_run"):
+            if instance.pk is not None:
+                self._checked[instance.pk] = instance
             return
         instance._rows = [*getattr(instance, "_rows", []), kwargs["row_number"]]
         if is_create:

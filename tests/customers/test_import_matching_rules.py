@@ -122,3 +122,26 @@ def test_only_checking_a_file_reports_what_importing_it_does(tmp_path):
         return report.new, report.updated, report.unchanged, report.problems
 
     assert outcome(checked) == outcome(imported) == (1, 1, 0, [])
+
+
+def test_only_checking_reports_what_importing_does_across_chunks_of_rows(tmp_path):
+    # Rows are looked up a chunk (1,000 rows) at a time; an "only check" writes nothing, so a
+    # later chunk must still see what earlier rows changed: a number taken away, a new name.
+    ayse = customer_create(name="Ayşe Yılmaz", phones=["0212 555 12 34", "0532 123 45 67"])
+    mehmet = customer_create(name="Mehmet", phones=["0533 765 43 21"])
+    lines = [
+        "id;name;phone",
+        f"{ayse.pk};Ayşe Yılmaz;0532 123 45 67",
+        f"{mehmet.pk};Mehmet Öz;0533 765 43 21",
+    ]
+    lines += [f";Müşteri {index};0534 {index:07d}" for index in range(1100)]
+    lines += [";Selin Ak;0212 555 12 34", ";Mehmet Öz;"]  # the last row: found by name
+    path = write(tmp_path, "\r\n".join(lines) + "\r\n")
+
+    checked = import_customers_file(path, dry_run=True)
+    imported = import_customers_file(path)
+
+    def outcome(report):
+        return report.new, report.updated, report.unchanged, report.problems
+
+    assert outcome(checked) == outcome(imported) == (1101, 2, 1, [])
