@@ -45,21 +45,13 @@ class ImportReport:
 
 def read_dataset(name: str, content: bytes, *, max_rows: int | None = None) -> CustomerFile:
     """A CSV/TSV or XLSX file's rows under our column names; ValueError in words if unreadable,
-    or if it has more than `max_rows` rows (the admin page's limit, so the request ends in time).
+    or if it has more than `max_rows` rows (the admin page's limit, so the request ends in time;
+    the rows past it are not read).
 
     Which encoding, delimiter and column names a file may have: `customers.file_reading` and
     `customers.columns` (docs/customer-import.md).
     """
-    headers, rows = read_table(name, content)
-    if max_rows is not None and len(rows) > max_rows:
-        raise ValueError(
-            _(
-                "The file has %(rows)d rows; the import page takes up to %(limit)d at a time. "
-                "Split it into smaller files, or import it on the server with "
-                "“manage.py import_customers”."
-            )
-            % {"rows": len(rows), "limit": max_rows}
-        )
+    headers, rows = read_table(name, content, max_rows=max_rows)
     columns = map_columns(headers, rows)
     # `id` is always there (empty: find the customer by number, or add one); the other columns
     # only if the file has them, so an update leaves a column the file lacks as it was.

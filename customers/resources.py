@@ -1,14 +1,15 @@
 """The customer CSV/XLSX format (docs/customer-import.md), shared by the admin and the command.
 
 Columns: `id` (optional: present → update that customer; absent → the customer the row's numbers
-belong to, or a new one), `name`, `company`, `phone` (one or more numbers separated by `;`, any
+belong to if it has the row's name, the customer of that name for a row without number, or a new
+one), `name`, `company`, `phone` (one or more numbers separated by `;`, any
 format), `email`, `notes`. A row with a bad value is reported with its number and reason; the good
 rows are imported. Files come here with these column names (customers.columns maps a file's own).
 """
 
 from __future__ import annotations
 
-import contextlib
+import math
 from decimal import Decimal
 
 from django.db import DatabaseError, connection, transaction
@@ -28,12 +29,32 @@ FREE_TEXT_COLUMNS = ("name", "company", "email", "notes")
 # a few queries per chunk instead of several per row, and memory bounded whatever the file.
 CHUNK_ROWS = 1000
 _WRITTEN_FIELDS = ["name", "company", "email", "notes", "updated_at"]
+_LARGEST_ID = 2**63 - 1  # a bigger integer is no customer's, and the database refuses it
+
+
+def id_in_cell(text: str) -> int | None:
+    """The customer id a cell spells, or None. `²` and `١٢` pass str.isdigit(); only decimal
+    digits make an id, and only ones the database can hold."""
+    try:
+        number = int(text) if text.isdecimal() else None
+    except ValueError:  # more digits than int() reads
+        return None
+    return number if number is not None and number <= _LARGEST_ID else None
+
+
+def same_name(first: str, second: str) -> bool:
+    """Whether two spellings name the same customer: case and spacing aside."""
+    return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
 
 
 def cell_text(value: object) -> str:
     """A spreadsheet cell as text. Excel hands numbers over as floats (5321234567.0); a phone
-    number must never go through float formatting (5.32e9) or lose digits."""
-    if isinstance(value, float | Decimal) and value == int(value):
+    number must never go through float formatting (5.32e9) or lose digits. A crafted `1E999`
+    reads as infinity, which has no digits: it stays text, for the row's checks to refuse."""
+    finite = (isinstance(value, float) and math.isfinite(value)) or (
+        isinstance(value, Decimal) and value.is_finite()
+    )
+    if finite and value == int(value):
         return str(int(value))
     return "" if value is None else str(value).strip()
 
@@ -107,20 +128,35 @@ class CustomerResource(resources.ModelResource):
         # The current chunk's customers: by id, and the customers (id → name) of each number.
         self._customers: dict[int, Customer] = {}
         self._owners: dict[str, dict[int, str]] = {}
+        # Customer name → the ids of the chunk's customers of that name (rows without number).
+        self._named: dict[str, list[int]] = {}
+        # Name (and company) of a row without id and number → the row of this file that has it.
+        self._row_of_name: dict[tuple[str, str | None], int] = {}
+        # Whether the current row found its customer (by number or name) rather than by its id:
+        # such a row adds its numbers to the customer's, it never drops the others.
+        self._adds_numbers = False
+        # "Only check": the customers rows have changed, as they left them (nothing is written).
+        self._checked: dict[int, Customer] = {}
         self._to_create: list[Customer] = []
         self._to_update: dict[int, Customer] = {}
         # id() of a queued customer the database refused → its message (see `_write_pending`).
         self.unwritten: dict[int, str] = {}
 
-    def before_import_row(self, row, **kwargs) -> None:
+    def import_row(self, row, instance_loader, **kwargs):
+        # Each chunk is written and looked up here, outside the row's own error handling: a
+        # failure is then the import's, and no row runs on the previous chunk's lookups.
         if (kwargs["row_number"] - 1) % CHUNK_ROWS == 0:
             self._write_pending()
             self._load_chunk(kwargs["row_number"] - 1)
+        return super().import_row(row, instance_loader, **kwargs)
+
+    def before_import_row(self, row, **kwargs) -> None:
+        self._adds_numbers = False
         if "id" in row:
             row["id"] = cell_text(row["id"])
             # The id column only updates exported customers: an id of our choosing would also be
             # inserted past PostgreSQL's sequence and collide with a later customer.
-            if row["id"] and not (row["id"].isdigit() and int(row["id"]) in self._customers):
+            if row["id"] and id_in_cell(row["id"]) not in self._customers:
                 raise ValueError(
                     _("id: there is no customer '%(id)s' (leave id empty to add one)")
                     % {"id": row["id"][:20]}
@@ -129,22 +165,32 @@ class CustomerResource(resources.ModelResource):
             if column in row:
                 row[column] = restore_formula(cell_text(row[column]))
         if not row.get("id"):
-            row["id"] = self._customer_with_the_numbers_of(row)
+            row["id"] = self._customer_the_row_is_about(row)
+            self._adds_numbers = bool(row["id"])
 
     def _load_chunk(self, start: int) -> None:
         """Look up, in a few queries, every customer the next CHUNK_ROWS rows may be about: those
         their ids name and those their numbers belong to. Earlier chunks are written already."""
+        # Cleared first: should a query fail, no row may find the previous chunk's customers.
+        self._customers, self._owners, self._named = {}, {}, {}
         headers = self._dataset.headers
         rows = self._dataset[start : start + CHUNK_ROWS]
-        ids, numbers = set(), set()
+        ids, numbers, names = set(), set(), set()
         for values in rows:
             cells = dict(zip(headers, values, strict=False))
-            wanted = cell_text(cells.get("id"))
-            if wanted.isdigit():
-                ids.add(int(wanted))
-            with contextlib.suppress(ValueError):  # the row's own check reports it
-                numbers.update(self.fields["phone"].widget.clean(cells.get("phone")))
-        self._owners = {}
+            wanted = id_in_cell(cell_text(cells.get("id")))
+            if wanted is not None:
+                ids.add(wanted)
+            try:
+                found = self.fields["phone"].widget.clean(cells.get("phone"))
+            except ValueError:  # the row's own check reports it
+                continue
+            numbers.update(found)
+            if not found and wanted is None:
+                names.add(restore_formula(cell_text(cells.get("name"))))
+        for pk, name in Customer.objects.filter(name__in=names - {""}).values_list("pk", "name"):
+            self._named.setdefault(name, []).append(pk)
+            ids.add(pk)
         for number, customer_id, name in PhoneNumber.objects.filter(number__in=numbers).values_list(
             "number", "customer_id", "customer__name"
         ):
@@ -159,9 +205,35 @@ class CustomerResource(resources.ModelResource):
         for customer in self._customers.values():
             customer._stored_numbers = stored[customer.pk]  # in the database
             customer._numbers = set(stored[customer.pk])  # after this file's rows so far
+        if self._checked:
+            self._as_checked(numbers, names)
+
+    def _as_checked(self, numbers: set[str], names: set[str]) -> None:
+        """In an "only check" earlier chunks wrote nothing: take the customers their rows
+        changed as those rows left them, not as the database still has them, so that each row
+        is judged as in the import (a number taken away belongs to nobody, a new name counts)."""
+        for owners in self._owners.values():
+            for pk in [pk for pk in owners if pk in self._checked]:
+                del owners[pk]
+        for name, same in self._named.items():
+            self._named[name] = [pk for pk in same if pk not in self._checked]
+        for pk, customer in self._checked.items():
+            for number in customer._numbers & numbers:
+                self._owners.setdefault(number, {})[pk] = customer.name
+            if customer.name in names:
+                self._named.setdefault(customer.name, []).append(pk)
+        self._customers.update(self._checked)
 
     def get_instance(self, instance_loader, row):
-        return self._customers.get(int(row["id"])) if row.get("id") else None
+        return self._customers.get(id_in_cell(row["id"])) if row.get("id") else None
+
+    def import_instance(self, instance, row, **kwargs) -> None:
+        super().import_instance(instance, row, **kwargs)
+        numbers = getattr(instance, "phone", None)
+        if self._adds_numbers and numbers is not None:
+            # Found by a number or a name, the row is one view of the customer: it adds its
+            # numbers and keeps the customer's others. A row with an id replaces them.
+            instance.phone = list(dict.fromkeys([*numbers, *sorted(instance._numbers)]))
 
     def init_instance(self, row=None) -> Customer:
         customer = super().init_instance(row)
@@ -173,17 +245,21 @@ class CustomerResource(resources.ModelResource):
         instance._before = [getattr(instance, f.attname) for f in Customer._meta.concrete_fields]
         instance.__dict__.pop("phone", None)
 
-    def _customer_with_the_numbers_of(self, row) -> str:
-        """The id of the customer a row without id is about: the one its numbers belong to
-        (in any format, as they are stored in E.164), or "" for a new customer.
+    def _customer_the_row_is_about(self, row) -> str:
+        """The id of the customer a row without id is about, or "" for a new customer: the one
+        its numbers belong to (in any format, as they are stored in E.164), or for a row
+        without number the one of its name (and company, if the file has that column).
 
-        Numbers that belong to two customers, or that an earlier row of the same file imported,
-        make the row an error: updating either customer could overwrite the wrong one.
+        A row is an error rather than a guess when updating could overwrite the wrong customer:
+        numbers of two customers, or of one of another name; a number, or a name without
+        number, that an earlier row of the same file has; a name that two customers share.
         """
         try:
             numbers = self.fields["phone"].widget.clean(row.get("phone"))
         except ValueError:
             return ""  # the phone column's own check reports it
+        if not numbers:
+            return self._customer_named_as(row)
         earlier = sorted({self._row_of_number[n] for n in numbers if n in self._row_of_number})
         if earlier:
             raise ValueError(
@@ -205,7 +281,51 @@ class CustomerResource(resources.ModelResource):
                 )
                 % {"customers": ", ".join(f"{name} #{pk}" for pk, name in owners.items())}
             )
-        return str(next(iter(owners), ""))
+        if not owners:
+            return ""
+        ((pk, name),) = owners.items()
+        # A shared number (a switchboard) must not rename its customer after another person.
+        if not same_name(name, row.get("name", "")):
+            raise ValueError(
+                _(
+                    "phone: the numbers belong to %(customer)s, not to %(name)s; add an id "
+                    "column to update that customer, or leave their numbers out of this row"
+                )
+                % {"customer": f"{name} #{pk}", "name": row.get("name", "")[:100]}
+            )
+        return str(pk)
+
+    def _customer_named_as(self, row) -> str:
+        name = row.get("name", "")
+        company = row.get("company") if "company" in row else None
+        earlier = self._row_of_name.get((name, company))
+        if earlier:
+            raise ValueError(
+                _(
+                    "name: row %(earlier)s of this file has the same name and no number either; "
+                    "give each row a number, or keep one of them"
+                )
+                % {"earlier": earlier}
+            )
+        same = [
+            self._customers[pk]
+            for pk in self._named.get(name, [])
+            if pk in self._customers
+            and self._customers[pk].name == name
+            and (company is None or self._customers[pk].company == company)
+        ]
+        if len(same) > 1:
+            raise ValueError(
+                _(
+                    "name: %(count)d customers have this name (%(customers)s) and the row has no "
+                    "number; add an id column to say which one this row updates"
+                )
+                % {
+                    "count": len(same),
+                    "customers": ", ".join(f"{c.name} #{c.pk}" for c in same[:10]),
+                }
+            )
+        return str(same[0].pk) if same else ""
 
     def after_import_row(self, row, row_result, **kwargs) -> None:
         # Only rows that were imported (or found unchanged) claim their numbers: an error row
@@ -216,6 +336,9 @@ class CustomerResource(resources.ModelResource):
             return
         for number in numbers:
             self._row_of_number.setdefault(number, kwargs["row_number"] + 1)
+        if not numbers:  # a later row of that name and no number would be about it too
+            key = (row.get("name", ""), row.get("company") if "company" in row else None)
+            self._row_of_name.setdefault(key, kwargs["row_number"] + 1)
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         """Unchanged: the customer exists and the row changes none of its fields or numbers."""
@@ -230,24 +353,27 @@ class CustomerResource(resources.ModelResource):
 
     def save_instance(self, instance: Customer, is_create, row, **kwargs) -> None:
         """Queue the row's customer for its chunk's bulk write (`_write_pending`)."""
+        # `phone` is not a model field: the widget leaves the cleaned list on the instance.
+        numbers = getattr(instance, "phone", None)
+        if numbers is not None:
+            # Before the dry run's return: later rows find their customers by what this one
+            # changed in an "only check" exactly as in the import, so both report the same.
+            numbers = set(numbers)
+            if instance.pk is not None:  # later rows of this chunk find it by its numbers
+                for number in instance._numbers - numbers:
+                    self._owners.get(number, {}).pop(instance.pk, None)
+                for number in numbers:
+                    self._owners.setdefault(number, {})[instance.pk] = instance.name
+            instance._numbers = numbers
         if kwargs.get("dry_run"):
+            if instance.pk is not None:
+                self._checked[instance.pk] = instance
             return
         instance._rows = [*getattr(instance, "_rows", []), kwargs["row_number"]]
         if is_create:
             self._to_create.append(instance)
         else:
             self._to_update[instance.pk] = instance
-        # `phone` is not a model field: the widget leaves the cleaned list on the instance.
-        numbers = getattr(instance, "phone", None)
-        if numbers is None:
-            return
-        numbers = set(numbers)
-        if instance.pk is not None:  # later rows of this chunk find the customer by its numbers
-            for number in instance._numbers - numbers:
-                self._owners.get(number, {}).pop(instance.pk, None)
-            for number in numbers:
-                self._owners.setdefault(number, {})[instance.pk] = instance.name
-        instance._numbers = numbers
 
     def _write_pending(self) -> None:
         """Write the queued customers and their numbers, in one transaction and a few queries.
