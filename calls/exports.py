@@ -30,7 +30,6 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from telsam_panel.spreadsheet_cells import neutralise_formula
 
@@ -145,22 +144,16 @@ async def _csv_body(table: Table) -> AsyncIterator[str]:
             return
 
 
-def _xlsx_cell(value: object) -> object:
-    value = neutralise_formula(value)
-    # Control characters are not allowed in an XLSX file (openpyxl refuses the whole file).
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def _xlsx_body(table: Table) -> AsyncIterator[bytes]:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append([_xlsx_cell(name) for name in table.columns])
+    sheet.append(_cells(table.columns))
     position, written = None, 0
     busy_since = time.monotonic()
     while written < XLSX_ROW_LIMIT:
         rows, position = table.read(position)
         for row in rows[: XLSX_ROW_LIMIT - written]:
-            sheet.append([_xlsx_cell(value) for value in row])
+            sheet.append(_cells(row))
             written += 1
             if written % _XLSX_TURN_ROWS == 0:
                 # Building a workbook is pure Python and holds the interpreter lock, in the
