@@ -145,7 +145,9 @@ def test_one_xlsx_build_at_a_time_and_a_build_whose_browser_left_stops(tmp_path:
             f"{panel.url}{XLSX_EXPORT}", cookies={"sessionid": cookie}, timeout=30
         )
         assert second.status_code == 503
-        assert "An export is being built" in second.text
+        # In words, in the panel's language (Turkish unless the user chose English).
+        assert "bir dışa aktarma dosyası hazırlanıyor" in second.text
+        assert "CSV" in second.text
         assert second.headers["Retry-After"]
 
         # The first browser leaves: its build stops (well before its 20,000 rows), which frees
