@@ -8,29 +8,36 @@ never as a whole:
   read from the database in a worker thread (`sync_to_async`), written out and handed to the
   server, which waits for a slow client before the next chunk is read.
 - XLSX is written in openpyxl's write-only mode (rows go to a temporary file as they come) and at
-  most `XLSX_ROW_LIMIT` rows, pausing as long as it works so that the panels' pushes keep their
-  latency; the file is then sent from disk in blocks.
+  most `XLSX_ROW_LIMIT` rows, in turns in a worker thread with pauses as long as the turns so
+  that the panels' pushes keep their latency; the file is then sent from disk in blocks. One
+  workbook is built at a time per process (a second export is answered 503 at once), and a build
+  whose browser has gone stops at its next turn: the server cancels the response's iterator, and
+  the turns are where it notices.
 
 Every cell passes through `neutralise_formula`, the one rule for text from outside.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import logging
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import IO, Any
 
 from asgiref.sync import sync_to_async
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from telsam_panel.spreadsheet_cells import neutralise_formula
 
@@ -41,6 +48,13 @@ CHUNK_SIZE = 2000  # rows per database read: a few hundred KB at a time, a few m
 XLSX_ROW_LIMIT = 100_000
 _FILE_BLOCK = 64 * 1024
 _XLSX_TURN_ROWS = 250  # rows of a workbook built between two pauses (about 30 ms of work)
+# Building a workbook is pure Python and holds the interpreter lock: two at once would leave the
+# panels' pushes no turn of their own. Held while a workbook is built: the view answers 503 while
+# it is, and a body that starts in the same instant as another waits for it.
+_XLSX_BUILD = threading.Lock()
+_BUSY_RETRY_SECONDS = 30
+_XLSX_WAIT_STEP = 0.1  # seconds
+logger = logging.getLogger(__name__)
 _CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -94,11 +108,16 @@ def all_at_once(rows: list[Row]) -> Reader:
     return lambda _position: (rows, None)
 
 
-def response(table: Table, file_format: str) -> StreamingHttpResponse:
-    """The download of `table` as `file_format` ("csv" or "xlsx"). (For XLSX, the caller has
+def response(request: HttpRequest, table: Table, file_format: str) -> HttpResponse:
+    """The download of `table` as `file_format` ("csv" or "xlsx"), or, while another XLSX
+    workbook is being built in this process, a 503 page saying so. (For XLSX, the caller has
     checked `XLSX_ROW_LIMIT`: rows past it are left out.)"""
-    body = _csv_body(table) if file_format == "csv" else _xlsx_body(table)
-    download = StreamingHttpResponse(body, content_type=_CONTENT_TYPES[file_format])
+    if file_format == "csv":
+        download = StreamingHttpResponse(_csv_body(table), content_type=_CONTENT_TYPES["csv"])
+    elif _XLSX_BUILD.locked():
+        return _busy_page(request)
+    else:
+        download = StreamingHttpResponse(_xlsx_body(table), content_type=_CONTENT_TYPES["xlsx"])
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     download["Content-Disposition"] = f'attachment; filename="{table.name}-{stamp}.{file_format}"'
     return download
@@ -112,6 +131,12 @@ def xlsx_limit_message(rows: int) -> str:
         "rows": number_format(rows, force_grouping=True),
         "limit": number_format(XLSX_ROW_LIMIT, force_grouping=True),
     }
+
+
+def _busy_page(request: HttpRequest) -> HttpResponse:
+    page = render(request, "calls/export_busy.html", status=503)
+    page["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+    return page
 
 
 class _Echo:
@@ -145,35 +170,76 @@ async def _csv_body(table: Table) -> AsyncIterator[str]:
             return
 
 
-def _xlsx_cell(value: object) -> object:
-    value = neutralise_formula(value)
-    # Control characters are not allowed in an XLSX file (openpyxl refuses the whole file).
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+class _XlsxBuild:
+    """A write-only workbook of `table`, built one turn (`_XLSX_TURN_ROWS` rows) at a time."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet()
+        self.sheet.append(_cells(table.columns))
+        self.written = 0
+        self.done = False
+        self._rows: list[Row] = []
+        self._position: Any = None
+        self._read_all = False
+
+    def turn(self) -> None:
+        for _turn in range(_XLSX_TURN_ROWS):
+            if not self._rows and not self._read_all:
+                self._rows, self._position = self.table.read(self._position)
+                self._rows.reverse()  # taken from the end, in their order
+                self._read_all = self._position is None
+            if not self._rows or self.written >= XLSX_ROW_LIMIT:
+                self.done = True
+                return
+            self.sheet.append(_cells(self._rows.pop()))
+            self.written += 1
+
+    def save(self) -> IO[bytes]:
+        file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _xlsx_body once sent)
+        self.workbook.save(file)
+        file.seek(0)
+        return file
 
 
-def _xlsx_body(table: Table) -> AsyncIterator[bytes]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append([_xlsx_cell(name) for name in table.columns])
-    position, written = None, 0
-    busy_since = time.monotonic()
-    while written < XLSX_ROW_LIMIT:
-        rows, position = table.read(position)
-        for row in rows[: XLSX_ROW_LIMIT - written]:
-            sheet.append([_xlsx_cell(value) for value in row])
-            written += 1
-            if written % _XLSX_TURN_ROWS == 0:
-                # Building a workbook is pure Python and holds the interpreter lock, in the
-                # process that also pushes every call to the open panels (100,000 rows pushed
-                # their latency up by 440 ms): it takes turns with them, as long idle as busy.
-                time.sleep(time.monotonic() - busy_since)
-                busy_since = time.monotonic()
-        if position is None:
-            break
-    file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _file_blocks once sent)
-    workbook.save(file)
-    file.seek(0)
-    return _file_blocks(file)
+async def _to_the_end(work: Callable[[], Any]) -> Any:
+    """`work` in the request's worker thread. If the response is cancelled meanwhile (its
+    browser left), the thread is let finish first: the build is given up only between turns,
+    never while a thread still writes to it."""
+    running = asyncio.ensure_future(sync_to_async(work)())
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        await asyncio.wait([running])
+        raise
+
+
+async def _xlsx_body(table: Table) -> AsyncIterator[bytes]:
+    # Taken when the body starts, not in the view: a response that is never sent holds nothing.
+    while not _XLSX_BUILD.acquire(blocking=False):
+        await asyncio.sleep(_XLSX_WAIT_STEP)
+    build = None
+    try:
+        build = await _to_the_end(lambda: _XlsxBuild(table))
+        while not build.done:
+            busy_since = time.monotonic()
+            await _to_the_end(build.turn)
+            # Take turns with the panels' pushes in this process (100,000 rows built at once
+            # pushed their latency up by 440 ms): as long idle as busy.
+            await asyncio.sleep(time.monotonic() - busy_since)
+        file = await _to_the_end(build.save)
+    except asyncio.CancelledError:
+        logger.info(
+            "An XLSX export stopped after %s rows: its client left.",
+            build.written if build else 0,
+        )
+        raise
+    finally:
+        _XLSX_BUILD.release()  # built or given up: the next one may start while this is sent
+    async with aclosing(_file_blocks(file)) as blocks:
+        async for block in blocks:
+            yield block
 
 
 async def _file_blocks(file: IO[bytes]) -> AsyncIterator[bytes]:

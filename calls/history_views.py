@@ -42,7 +42,7 @@ def history(request: HttpRequest) -> HttpResponse:
     if export and form.is_valid():
         calls = records.count() if export == "xlsx" else 0
         if calls <= exports.XLSX_ROW_LIMIT:
-            return exports.response(history_table(records), export)
+            return exports.response(request, history_table(records), export)
         messages.warning(request, exports.xlsx_limit_message(calls))
         return redirect(f"{request.path}?{query.urlencode()}")
     page = Paginator(records.order_by("-calldate", "-id"), PAGE_SIZE).get_page(
@@ -73,7 +73,7 @@ def callbacks(request: HttpRequest) -> HttpResponse:
         row.display = display_number(row.number.lstrip("+"))
         row.customer_name = customers.get(names.get(row.number), "")
     if export:
-        return exports.response(callbacks_table(rows), export)
+        return exports.response(request, callbacks_table(rows), export)
     return render(request, "calls/callbacks.html", {"rows": rows})
 
 

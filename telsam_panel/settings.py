@@ -37,16 +37,20 @@ def _load(reader, name: str, *args, **kwargs):
         ) from None
 
 
-SECRET_KEY = _load(env.str, "SECRET_KEY", "dev-insecure-change-me", validate=Length(min=10))
-DEBUG = _load(env.bool, "DEBUG", False)
-# The key .env.example ships with is public: fine for the demo (DEBUG on), never to sign the
-# sessions of a real installation.
+# The built-in key and the one .env.example ships with are public: fine while developing and for
+# the demo (DEBUG on), never to sign the sessions of a real installation.
+_BUILT_IN_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 (public, refused below)
 _EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string"  # noqa: S105 (public, refused below)
-if SECRET_KEY == _EXAMPLE_SECRET_KEY and not DEBUG:
+SECRET_KEY = _load(env.str, "SECRET_KEY", _BUILT_IN_SECRET_KEY, validate=Length(min=10))
+DEBUG = _load(env.bool, "DEBUG", False)
+_PUBLIC_SECRET_KEYS = {
+    _BUILT_IN_SECRET_KEY: "SECRET_KEY is not set, and the built-in development key is public",
+    _EXAMPLE_SECRET_KEY: "SECRET_KEY is the example value from .env.example, which anyone can read",
+}
+if SECRET_KEY in _PUBLIC_SECRET_KEYS and not DEBUG:
     raise ImproperlyConfigured(
-        "SECRET_KEY is the example value from .env.example, which anyone can read: with DEBUG "
-        "off, set it to a long random value, e.g. the output of "
-        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        f"{_PUBLIC_SECRET_KEYS[SECRET_KEY]}: with DEBUG off, set SECRET_KEY to a long random "
+        "value, e.g. the output of python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 ALLOWED_HOSTS = _load(env.list, "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _load(env.list, "CSRF_TRUSTED_ORIGINS", [])
@@ -71,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before anything that checks the Host header: probes ask by localhost or IP address.
+    "telsam_panel.middleware.HealthProbeMiddleware",
     "telsam_panel.middleware.TurkishUnlessChosenMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,13 +1,15 @@
 """A large CSV export streams under the real web server (uvicorn, as deployed): the first rows go
 out while later ones are still unread in the database, so the web process, which also pushes to
-every open panel, never holds the whole history. (Memory and push latency while 1,000,000 records
-are exported: `bench/export_load.py`, docs/benchmarks.md.)"""
+every open panel, never holds the whole history. One XLSX workbook at a time is built per web
+process, and a build whose browser has gone stops. (Memory and push latency while 1,000,000
+records are exported: `bench/export_load.py`, docs/benchmarks.md.)"""
 
 from __future__ import annotations
 
 import csv
 import http.client
 import io
+import re
 import socket
 import sqlite3
 from pathlib import Path
@@ -17,7 +19,7 @@ import redis
 import requests
 from django.conf import settings
 
-from tests.stack import PanelStack
+from tests.stack import PanelStack, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -122,3 +124,45 @@ def test_a_large_csv_export_sends_its_first_rows_before_reading_the_rest(tmp_pat
     sent = len(rows) - 1
     assert 1 <= sent < RECORDS / 2, f"{sent} of {RECORDS} rows were sent"
     assert all(len(row) == len(rows[0]) for row in rows), "the file ends on a whole row"
+
+
+XLSX_EXPORT = "/history/?date_from=2000-01-01&export=xlsx"
+
+
+def test_one_xlsx_build_at_a_time_and_a_build_whose_browser_left_stops(tmp_path: Path):
+    panel = PanelStack(tmp_path, "http://127.0.0.1:9/", redis.Redis.from_url(settings.REDIS_URL))
+    panel.manage("migrate", "--no-input", "-v", "0")
+    panel.manage("shell", "-c", SEED)
+    panel.web.start()
+    try:
+        panel.wait_for_web()
+        cookie = log_in(panel.url)
+        first = slow_reader(panel.port)
+        first.request("GET", XLSX_EXPORT, headers={"Cookie": f"sessionid={cookie}"})
+        assert first.getresponse().status == 200  # its workbook of 20,000 rows is being built
+
+        second = requests.get(
+            f"{panel.url}{XLSX_EXPORT}", cookies={"sessionid": cookie}, timeout=30
+        )
+        assert second.status_code == 503
+        # In words, in the panel's language (Turkish unless the user chose English).
+        assert "bir dışa aktarma dosyası hazırlanıyor" in second.text
+        assert "CSV" in second.text
+        assert second.headers["Retry-After"]
+
+        # The first browser leaves: its build stops (well before its 20,000 rows), which frees
+        # the way for the next export.
+        offset = panel.web.log_offset()
+        first.close()
+        stopped = wait_for(lambda: "client left" in panel.web.log_since(offset), timeout=10)
+        assert stopped, panel.web.tail()
+        [rows] = re.findall(r"stopped after (\d+) rows", panel.web.log_since(offset))
+        assert int(rows) < RECORDS
+
+        third = requests.get(
+            f"{panel.url}{XLSX_EXPORT}", cookies={"sessionid": cookie}, timeout=30, stream=True
+        )
+        assert third.status_code == 200
+        third.close()
+    finally:
+        panel.web.stop()

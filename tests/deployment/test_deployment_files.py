@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+import os
 import re
 import shlex
+import subprocess
 
 import pytest
 import yaml
@@ -93,6 +95,39 @@ def test_the_image_is_slim_non_root_and_collects_static_files():
     for copy in dockerfile_instructions("COPY"):
         source = copy.split()[0]
         assert (ROOT / source).exists(), f"COPY {source}: no such path in the project"
+
+
+def _build_commands() -> dict[str, str]:
+    """The commands that run Django with no deployment's settings: the image's static files and
+    CI's check for missing migrations."""
+    [collect] = [run for run in dockerfile_instructions("RUN") if "collectstatic" in run]
+    ci = (ROOT / ".ci" / "run").read_text()
+    [migrations] = [line for line in ci.splitlines() if "makemigrations --check" in line]
+    return {"dockerfile-collectstatic": collect, "ci-makemigrations": migrations}
+
+
+@pytest.mark.parametrize("command", sorted(_build_commands()))
+def test_build_commands_run_without_a_secret_key_or_debug(command, tmp_path):
+    """With DEBUG off, settings refuse the public built-in key: these commands bring their own
+    throwaway key, as neither a Docker build nor a clean CI clone has a `.env`."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")
+    }
+    environment["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{environment['PATH']}"
+    environment["STATIC_ROOT"] = str(tmp_path / "static")
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'build.sqlite3'}"
+    result = subprocess.run(
+        ["bash", "-c", _build_commands()[command]],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 NGINX_CONFIG = COMPOSE["configs"]["nginx_conf"]["content"]

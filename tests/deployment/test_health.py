@@ -12,6 +12,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import requests
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
@@ -261,3 +262,38 @@ def test_doctor_exits_non_zero_on_a_warning_alone(db, settings, pbx_settings, ca
     assert exited.value.code == 1
     assert "settings  WARN security.W021" in output
     assert "1 problem(s) found." in output
+
+
+@pytest.mark.slow
+def test_healthz_answers_whatever_the_host_header_and_other_pages_still_check_it(tmp_path):
+    """The compose healthcheck asks `http://localhost:8000/healthz`, a load balancer asks by IP:
+    with `ALLOWED_HOSTS` as the deployment guide sets it, both must still read the health, while
+    every page keeps refusing a host it does not serve."""
+    panel = PanelStack(
+        tmp_path,
+        "http://127.0.0.1:9/",
+        redis_client(),
+        extra_env={"ALLOWED_HOSTS": "panel.example.com"},
+    )
+    panel.web.start()
+
+    def answer(path: str, host: str) -> int:
+        try:
+            url = f"{panel.url}{path}"
+            return requests.get(
+                url, headers={"Host": host}, allow_redirects=False, timeout=10
+            ).status_code
+        except requests.ConnectionError:
+            return 0  # not listening yet
+
+    try:
+        assert wait_for(lambda: answer("/accounts/login/", "panel.example.com") == 200, 60), (
+            panel.web.tail()
+        )
+        for host in ("localhost:8000", "10.0.0.7", "panel.example.com"):
+            assert answer("/healthz", host) == 200, host
+            assert answer("/healthz/data", host) == 503, host  # no poll yet: answered, not refused
+        for path in ("/accounts/login/", "/", "/admin/", "/healthz/", "/healthzx"):
+            assert answer(path, "localhost:8000") == 400, path
+    finally:
+        panel.web.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from datetime import timedelta
 
 import openpyxl
@@ -22,7 +23,7 @@ from django.utils import timezone
 from calls.cdr_sync import sync_recent
 from customers.models import Customer
 from telsam_panel.spreadsheet_cells import neutralise_formula, restore_formula
-from tests.export_files import export_rows
+from tests.export_files import body, export_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
@@ -196,3 +197,57 @@ def test_plain_values_stay_as_they_are(value):
     assert neutralise_formula(value) == value
     if isinstance(value, str):
         assert restore_formula(value) == value
+
+
+# A control character in front of a formula: an XLSX file may hold no control character, so it is
+# dropped from the cell, and what is left must still be written as text, not as a live formula.
+CONTROL_ATTACK = '\x01=HYPERLINK("http://x.example","a")'
+
+
+def test_a_control_character_cannot_hide_a_formula():
+    assert neutralise_formula(CONTROL_ATTACK) == "'" + CONTROL_ATTACK[1:]
+    assert neutralise_formula("call back\x0b after 5\x1f") == "call back after 5"
+    # Tab and line breaks are text a cell may hold.
+    assert neutralise_formula("line 1\nline 2\tend") == "line 1\nline 2\tend"
+
+
+def _xlsx_has_no_formula(content: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in archive.read(name), "a live formula in " + name
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_history_export_writes_a_formula_behind_a_control_character_as_text(
+    pbx_settings, sam, file_format
+):
+    customer = Customer.objects.create(name=CONTROL_ATTACK)
+    customer.phones.create(number="+905321234567")
+    pbx_settings.sim.add_cdr(
+        "905321234567", "110", started_at=timezone.now() - timedelta(minutes=3), direction="in"
+    )
+    sync_recent()
+
+    client = logged_in(sam)
+    response = client.get(reverse("calls:history"), {"export": file_format})
+
+    [row] = export_rows(response, file_format)
+    assert row["customer"] == "'" + CONTROL_ATTACK[1:]
+    if file_format == "xlsx":
+        _xlsx_has_no_formula(body(client.get(reverse("calls:history"), {"export": "xlsx"})))
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_customer_export_takes_control_characters(sam, file_format):
+    """A note with a vertical tab (pasted from a word processor) is exported without it, and
+    the other customers with it: an XLSX file can hold no control character."""
+    Customer.objects.create(name=CONTROL_ATTACK, notes="first\x0bsecond")
+    Customer.objects.create(name="Ayşe", notes="plain")
+
+    rows = _export_customers(logged_in(sam), file_format)
+
+    by_name = {row[1]: row for row in rows}
+    assert set(by_name) == {"'" + CONTROL_ATTACK[1:], "Ayşe"}
+    assert by_name["'" + CONTROL_ATTACK[1:]][5] == "firstsecond"
+    assert by_name["Ayşe"][5] == "plain"

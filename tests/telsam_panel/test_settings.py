@@ -19,8 +19,11 @@ def _qualified(expression: str) -> str:
     return re.sub(r"(?<![\w'.])([A-Z][A-Z0-9_]+)", r"s.\1", expression)
 
 
-def _start(setting: str, **env: str) -> subprocess.CompletedProcess:
+def _start(setting: str, **env: str | None) -> subprocess.CompletedProcess:
+    """Start Django with this environment (a variable given as None is unset) and print
+    `setting`."""
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "telsam_panel.settings", **env}
+    environment = {name: value for name, value in environment.items() if value is not None}
     return subprocess.run(
         [sys.executable, "-c", SETUP.format(_qualified(setting))],
         cwd=ROOT,
@@ -109,6 +112,19 @@ def test_with_debug_off_it_refuses_the_example_secret_key():
     result = _start("DEBUG", SECRET_KEY=EXAMPLE_SECRET_KEY, DEBUG="false")
     assert result.returncode != 0
     assert "SECRET_KEY is the example value from .env.example" in result.stderr
+
+
+def test_with_debug_off_it_refuses_to_start_without_a_secret_key():
+    """The built-in key, like the example, is public: it must never sign real sessions."""
+    result = _start("DEBUG", SECRET_KEY=None, DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr
+
+
+def test_development_runs_without_a_secret_key_with_debug_on():
+    result = _start("DEBUG", SECRET_KEY=None, DEBUG="true")
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_demo_runs_with_the_example_secret_key_and_debug_on():
