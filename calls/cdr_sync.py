@@ -142,11 +142,12 @@ def _store_chunk(records: list[CdrRecord], hours: set, numbers: set) -> SyncSumm
         existing = {r.pbx_id: r for r in CallRecord.objects.filter(pbx_id__in=incoming)}
         new = [row for pbx_id, row in incoming.items() if pbx_id not in existing]
         changed = []
-        touched_hours = {row.calldate for row in new}
+        touched_hours, touched_numbers = {row.calldate for row in new}, set()
         for pbx_id, stored in existing.items():
             fresh = incoming[pbx_id]
             if any(getattr(stored, f) != getattr(fresh, f) for f in _COMPARED_FIELDS):
                 touched_hours |= {stored.calldate, fresh.calldate}
+                touched_numbers |= {stored.outside_number, fresh.outside_number}
                 for name in _COMPARED_FIELDS:
                     setattr(stored, name, getattr(fresh, name))
                 stored.customer_id = fresh.customer_id
@@ -154,7 +155,9 @@ def _store_chunk(records: list[CdrRecord], hours: set, numbers: set) -> SyncSumm
         _insert(new)
         CallRecord.objects.bulk_update(changed, [*_COMPARED_FIELDS, "customer"], batch_size=CHUNK)
     hours |= touched_hours
-    numbers |= {row.outside_number for row in incoming.values()}
+    # Only the numbers whose calls changed: the sweep re-reads a day of rows every hour, and
+    # rebuilding every number's callbacks would race an agent marking one called back.
+    numbers |= {row.outside_number for row in new} | touched_numbers
     return SyncSummary(fetched=len(records), new=len(new), updated=len(changed))
 
 
