@@ -10,18 +10,31 @@ START. So the history is kept whole three ways (docs: README, "Call history"):
   good window ended, in bounded windows, a few per run; after an outage of any length it catches
   up window by window and says how far behind it is. Where it stands lives in the database
   (`CdrSyncState`), which survives a Redis that keeps nothing on disk;
-- the poller remembers every call it saw end (`remember_ended_calls` → `AwaitedCdr`), and the
-  periodic sync asks for a narrow window around each one's start until its row is found (or a
-  day has passed): a 3-hour call is stored at the first sync after it ends;
+- the poller notes every call when it first sees it (`note_live_calls` → `AwaitedCdr`, open while
+  the call is live) and closes the note when the call leaves; the periodic sync asks for a
+  narrow window around each ended call's start until its row is found: a 3-hour call is stored
+  at the first sync after it ends;
 - the sweep (`sweep`, hourly) re-reads the last 24 hours, for rows the poll never saw (calls
   shorter than a poll interval) and rows the PBX wrote late.
+
+`synced_until` cannot claim the rows of calls still in progress (dated before it, written later),
+so those rows rest on the waits alone, and the waits are built to outlive any outage:
+
+- a wait is opened at the call's first sight, so its start is in the database, not only in the
+  live state in Redis. When the poller starts a fresh live state (Redis lost its data, or the
+  first good poll after a run of failures), it closes the open waits of every call no longer
+  live, as ended now: a call that ended while the whole stack was down is looked up all the same;
+- a wait is given up only when a lookup that SUCCEEDED a day or more after the call ended found
+  nothing (`looked_at` moves only on a good answer): days of a failing CDR action give nothing
+  up, and the first lookup after it comes back finds the row.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -227,17 +240,22 @@ def sync_recent(client: TelsamClient | None = None, now: datetime | None = None)
     """
     now = now or timezone.now()
     client = client or client_from_settings()
-    with _storing() as locked:
+    # No waiting for the lock: a worker blocked here is one that cannot poll, and this runs
+    # again in TELSAM_CDR_SYNC_INTERVAL anyway.
+    with _storing(wait=False) as locked:
         if not locked:
-            logger.info("CDR sync skipped: the sweep or another sync is storing")
+            logger.info(
+                "CDR sync skipped: the sweep or another sync is storing (it runs again in %.0f s)",
+                settings.TELSAM_CDR_SYNC_INTERVAL,
+            )
             return SyncSummary()
-        state = CdrSyncState.load()
+        state = CdrSyncState.load(now)
         behind_before = _behind(state, now)
         summary = SyncSummary()
-        _give_up_old_waits(now)
         try:
             summary.add(_read_on(state, client, now))
             summary.add(_look_for_awaited(client, now))
+            _give_up_old_waits()
         except PbxError as exc:
             state.last_error, state.last_error_at = redact(str(exc))[:500], now
             state.save(update_fields=["last_error", "last_error_at"])
@@ -302,32 +320,55 @@ def _report(
 # --- calls awaiting their row ------------------------------------------------------------------
 
 
-def remember_ended_calls(calls: Iterable[LiveCall], ended_at: datetime) -> None:
-    """Note calls the poller saw leave, so that the periodic sync looks back to their start.
+def note_live_calls(
+    live: Mapping[str, LiveCall],
+    added: Sequence[LiveCall],
+    removed: Sequence[str],
+    *,
+    fresh: bool,
+    now: datetime,
+) -> None:
+    """Keep the waits in step with a good poll: open one for each call seen for the first time,
+    close those of the calls that left (as ended `now`). `fresh`: the previous state holds no
+    good poll (Redis lost it, or the PBX failed since), so every open wait whose call is not in
+    `live` is closed, whatever `removed` says.
 
-    The poller calls this after its broadcast. A database error is logged, never raised: the
-    live panel does not depend on the database, and the hourly sweep finds these rows anyway.
+    The poller calls this after its broadcast, and it touches the database only when calls come
+    or go. A database error is logged, never raised: the live panel does not depend on the
+    database, and the hourly sweep finds the rows of calls that ended within its day.
     """
-    rows = [
-        AwaitedCdr(
-            channel=clip_to_column(AwaitedCdr, "channel", call.channel),
-            src=clip_to_column(AwaitedCdr, "src", call.src),
-            dst=clip_to_column(AwaitedCdr, "dst", call.dst),
-            started_at=call.started_at,
-            ended_at=ended_at,
-        )
-        for call in calls
-    ]
-    if not rows:
-        return
+    channel = functools.partial(clip_to_column, AwaitedCdr, "channel")
     try:
         with transaction.atomic():
-            AwaitedCdr.objects.bulk_create(rows, ignore_conflicts=True)
+            still_open = AwaitedCdr.objects.filter(ended_at__isnull=True)
+            if fresh:
+                still_open.exclude(channel__in=[channel(c) for c in live]).update(ended_at=now)
+            elif removed:
+                still_open.filter(channel__in=[channel(c) for c in removed]).update(ended_at=now)
+            if added:
+                # A fresh live state sees calls anew whose wait is open: the start it infers may
+                # differ by a second, so the channel, not (channel, start), says it is the same.
+                seen = still_open.filter(channel__in=[channel(c.channel) for c in added])
+                known = set(seen.values_list("channel", flat=True))
+                AwaitedCdr.objects.bulk_create(
+                    [
+                        AwaitedCdr(
+                            channel=channel(call.channel),
+                            src=clip_to_column(AwaitedCdr, "src", call.src),
+                            dst=clip_to_column(AwaitedCdr, "dst", call.dst),
+                            started_at=call.started_at,
+                        )
+                        for call in added
+                        if channel(call.channel) not in known
+                    ],
+                    ignore_conflicts=True,
+                )
     except DatabaseError as exc:
         logger.warning(
-            "Could not remember %d ended calls for the history (the hourly sweep will store "
-            "their rows): %s",
-            len(rows),
+            "Could not note %d new and %d ended calls for the history (the hourly sweep will "
+            "store the rows of those that end within its day): %s",
+            len(added),
+            len(removed),
             redact(f"{type(exc).__name__}: {exc}"),
         )
 
@@ -350,7 +391,8 @@ def _claim(records: Sequence[CdrRecord]) -> int:
     low = min(record.calldate for record in records) - MATCH_TOLERANCE
     high = max(record.calldate for record in records) + MATCH_TOLERANCE
     waiting: dict[str, list[AwaitedCdr]] = defaultdict(list)
-    for call in AwaitedCdr.objects.filter(started_at__gte=low, started_at__lte=high):
+    ended = AwaitedCdr.objects.filter(ended_at__isnull=False)
+    for call in ended.filter(started_at__gte=low, started_at__lte=high):
         waiting[call.src].append(call)
     if not waiting:
         return 0
@@ -373,7 +415,9 @@ def _look_for_awaited(client: TelsamClient, now: datetime) -> SyncSummary:
     recently asked first, calls that started close together in one request, at most
     AWAITED_WINDOWS_PER_RUN requests (the others are next in line on the next run)."""
     windows: list[tuple[datetime, datetime, list[int]]] = []
-    queue = AwaitedCdr.objects.order_by(F("looked_at").asc(nulls_first=True), "ended_at")
+    queue = AwaitedCdr.objects.filter(ended_at__isnull=False).order_by(
+        F("looked_at").asc(nulls_first=True), "ended_at"
+    )
     for call in queue.only("pk", "started_at")[: AWAITED_WINDOWS_PER_RUN * 50]:
         low, high = call.started_at - MATCH_TOLERANCE, call.started_at + MATCH_TOLERANCE
         for index, (start, end, pks) in enumerate(windows):
@@ -391,14 +435,16 @@ def _look_for_awaited(client: TelsamClient, now: datetime) -> SyncSummary:
     return summary
 
 
-def _give_up_old_waits(now: datetime) -> None:
-    expired = AwaitedCdr.objects.filter(ended_at__lt=now - AWAIT_FOR)
+def _give_up_old_waits() -> None:
+    """End the waits whose last good lookup, a day or more after the call ended, found nothing.
+    Lookups that failed count for nothing (they leave `looked_at` alone)."""
+    expired = AwaitedCdr.objects.filter(looked_at__gte=F("ended_at") + AWAIT_FOR)
     count = expired.count()
     if count:
         oldest = expired.order_by("started_at").values_list("started_at", flat=True)[0]
         logger.warning(
             "Gave up waiting for the CDR rows of %d calls that ended over %s ago (the oldest "
-            "started %s): the PBX has written none for them",
+            "started %s): the PBX had written none for them when last asked",
             count,
             _words(AWAIT_FOR),
             oldest.isoformat(timespec="seconds"),
@@ -422,7 +468,7 @@ def sweep(client: TelsamClient | None = None, now: datetime | None = None) -> Sy
             return summary
         for start, end in bounded_windows(now - SWEEP_SPAN - OVERLAP, now):
             summary.add(sync_window(start, end, client))
-        CdrSyncState.objects.get_or_create(pk=1)
+        CdrSyncState.load(now)
         CdrSyncState.objects.filter(pk=1).update(swept_at=now)
     if summary.new:
         logger.info("CDR sweep stored %d rows the periodic sync had not", summary.new)
@@ -430,10 +476,11 @@ def sweep(client: TelsamClient | None = None, now: datetime | None = None) -> Sy
 
 
 @contextmanager
-def _storing() -> Iterator[bool]:
-    """Hold the store lock (see LOCK_KEY) while inside; yields whether it was acquired."""
+def _storing(wait: bool = True) -> Iterator[bool]:
+    """Hold the store lock (see LOCK_KEY) while inside; yields whether it was acquired, after
+    up to LOCK_WAIT seconds if `wait`, at once otherwise."""
     lock = redis_client().lock(LOCK_KEY, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
-    acquired = lock.acquire()
+    acquired = lock.acquire(blocking=wait)
     try:
         yield acquired
     finally:
@@ -509,9 +556,13 @@ def sync_status(now: datetime | None = None) -> SyncStatus:
     """Where the sync stands: the one answer for `doctor`, health and monitoring."""
     now = now or timezone.now()
     state = CdrSyncState.objects.filter(pk=1).first() or CdrSyncState()
-    waits = AwaitedCdr.objects.aggregate(count=Count("pk"), oldest=Min("ended_at"))
+    waits = AwaitedCdr.objects.filter(ended_at__isnull=False).aggregate(
+        count=Count("pk"), oldest=Min("ended_at")
+    )
     behind = _behind(state, now)
-    sweep_stopped = state.swept_at is not None and now - state.swept_at > 3 * SWEEP_EVERY
+    # No sweep ever finished counts as stopped too, once the sync has run long enough for three.
+    swept_or_began = state.swept_at or state.created_at
+    sweep_stopped = state.pk is not None and now - swept_or_began > 3 * SWEEP_EVERY
     window = None
     if state.synced_until is not None:
         window = (state.last_window_start or state.synced_until, state.synced_until)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +24,7 @@ from calls.models import CallRecord
 from calls.poller import PollStatus, poll_active_calls
 from calls.simulator import CALLINFO_TALKING, PbxSimulator, SimulatorServer
 from calls.simulator.engine import parse_cdr_param
+from calls.telsam import PbxError, TelsamClient
 from telsam_panel.celery import app
 from tests.conftest import PBX_PASSWORD, PBX_USER
 from tests.db_faults import refusing
@@ -85,6 +88,24 @@ def assert_every_row_stored_once(sim: PbxSimulator) -> None:
     pbx_ids = at_the_pbx(sim)
     assert pbx_ids, "the test wrote no CDR rows"
     assert stored() == pbx_ids
+
+
+def catch_up(clock: Clock, client: TelsamClient | None = None) -> None:
+    """Run the periodic sync once a minute until it has caught up (bounded)."""
+    for _ in range(20):
+        clock.advance(minutes=1)
+        sync_recent(client, now=clock())
+        if cdr_sync.sync_status(clock()).behind <= cdr_sync.RECENT_WINDOW:
+            return
+    raise AssertionError("the sync does not catch up")
+
+
+def unreachable_pbx() -> TelsamClient:
+    """A client whose every request fails: the PBX's CDR action down while live polls work."""
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return TelsamClient(f"http://127.0.0.1:{port}", PBX_USER, PBX_PASSWORD, timeout=0.5)
 
 
 def cdr_windows(sim: PbxSimulator) -> list[tuple[datetime, datetime]]:
@@ -221,15 +242,16 @@ def test_the_sync_says_where_it_stands_in_doctor_and_health(sim, clock, client, 
     assert body["cdr_sync"]["data"]["awaiting"] == 1
 
 
-def test_a_database_error_while_remembering_ended_calls_does_not_stop_the_poll(sim, clock, caplog):
+def test_a_database_error_while_noting_calls_does_not_stop_the_poll(sim, clock, caplog):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
-    poll(clock)
-    sim.end_call(channel)
-    clock.advance(seconds=2)
     with refusing("insert", "calls_awaitedcdr"):
         poll(clock)  # broadcast, stored, not failed
+    assert channel in load_state().calls
+    assert "Could not note 1 new and 0 ended calls" in caplog.text
+    sim.end_call(channel)
+    clock.advance(seconds=2)
+    poll(clock)
     assert channel not in load_state().calls
-    assert "Could not remember" in caplog.text
     clock.advance(seconds=30)
     sync(clock)  # a short call: the periodic window still covers it
     assert_every_row_stored_once(sim)
@@ -249,11 +271,108 @@ def test_a_call_whose_row_never_comes_is_given_up_after_a_day_and_the_log_says_s
     clock.advance(hours=1, minutes=1)
     sim.clear_request_log()
 
-    sync(clock)
+    sync(clock)  # a last lookup, a day past its end, finds nothing either
 
     assert cdr_sync.sync_status(clock()).awaiting == 0
     assert "Gave up waiting for the CDR rows of 1 calls" in caplog.text
+    clock.advance(minutes=1)
+    sim.clear_request_log()
+    sync(clock)
     assert all(start > START for start, _ in cdr_windows(sim))  # no longer asked for
+
+
+def test_a_call_in_progress_when_a_three_day_cdr_fault_starts_reaches_history(sim, clock, caplog):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sync(clock)
+    clock.advance(minutes=10)
+    poll(clock)
+    sync(clock)  # the cursor passes the call's start: its row is not written yet
+    cdr_down = unreachable_pbx()
+    clock.advance(minutes=30)
+    sim.end_call(channel)  # a 40-minute call
+    clock.advance(seconds=2)
+    poll(clock)  # live polls still work
+    for _ in range(3):
+        clock.advance(hours=24)
+        poll(clock)
+        with pytest.raises(PbxError):
+            sync_recent(cdr_down, now=clock())
+    assert "Gave up" not in caplog.text  # no lookup has succeeded: nothing is known of its row
+
+    catch_up(clock)
+
+    assert_every_row_stored_once(sim)
+    assert CallRecord.objects.get().calldate == START
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
+def test_a_call_in_progress_when_the_stack_stops_for_three_days_reaches_history(
+    sim, clock, live_redis
+):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sync(clock)
+    clock.advance(minutes=10)
+    poll(clock)
+    sync(clock)
+    # The whole stack stops; the call ends while it is down; its Redis comes back empty.
+    clock.advance(minutes=30)
+    sim.end_call(channel)
+    clock.advance(days=3)
+    live_redis.flushdb()
+    poll(clock)
+
+    catch_up(clock)
+
+    assert_every_row_stored_once(sim)
+    assert CallRecord.objects.get().calldate == START
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
+def test_a_call_still_live_when_redis_is_flushed_is_awaited_once(sim, clock, live_redis):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    clock.advance(minutes=10, seconds=0.6)  # the inferred start may now differ by a second
+    live_redis.flushdb()
+    poll(clock)  # a fresh live state: the call is new to it, not to the history
+    sim.end_call(channel)
+    clock.advance(seconds=2)
+    poll(clock)
+    clock.advance(seconds=30)
+    sync(clock)
+
+    assert_every_row_stored_once(sim)
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
+def test_the_periodic_sync_does_not_wait_while_the_sweep_stores(sim, clock, live_redis, caplog):
+    caplog.set_level(logging.INFO, logger="calls.cdr_sync")
+    sim.add_cdr(CALLER, "110", started_at=clock() - timedelta(minutes=5))
+    with live_redis.lock(cdr_sync.LOCK_KEY, timeout=60):  # the sweep holds the store lock
+        began = time.monotonic()
+        sync(clock)
+        waited = time.monotonic() - began
+
+    assert waited < 5, "the sync blocked a worker waiting for the store lock"
+    assert stored() == []
+    assert "runs again" in caplog.text
+    sync(clock)  # the next run stores
+    assert_every_row_stored_once(sim)
+
+
+def test_health_says_stale_when_no_sweep_has_ever_finished(sim, clock):
+    sync(clock)
+    for _ in range(3 * 6):  # three hours of periodic syncs, and no sweep
+        clock.advance(minutes=10)
+        sync(clock)
+        assert not cdr_sync.sync_status(clock()).stale
+    clock.advance(minutes=10)
+    sync(clock)
+
+    assert cdr_sync.sync_status(clock()).stale
+    cdr_sync.sweep(now=clock())
+    assert not cdr_sync.sync_status(clock()).stale
 
 
 def test_beat_runs_the_sweep_at_least_hourly(settings):
