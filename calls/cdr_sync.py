@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -63,22 +64,28 @@ RECENT_WINDOW = timedelta(minutes=15)
 # The longest span one request asks for, and how much consecutive windows overlap.
 MAX_WINDOW = timedelta(hours=1)
 OVERLAP = timedelta(minutes=1)
-# Requests per run, so one run stays well within the task's time limit (each request may take
-# twice TELSAM_API_TIMEOUT): the cursor's windows, then the windows of calls awaiting their row.
+# Requests per run at most (the cursor's windows, then the windows of calls awaiting their row);
+# each loop also stops when its task's time limit is near (see `request_budget`).
 WINDOWS_PER_RUN = 12
 AWAITED_WINDOWS_PER_RUN = 6
 # How far a CDR row's `calldate` may lie from the start the poller inferred for the same call
 # (see `_claim`), and how long a call's row is waited for after the call ended.
 MATCH_TOLERANCE = timedelta(minutes=2)
 AWAIT_FOR = timedelta(days=1)
-# The sweep: how far back, and how often beat runs it (telsam_panel/settings.py).
+# The sweep: how far back (how often: `sweep_every`).
 SWEEP_SPAN = timedelta(hours=24)
-SWEEP_EVERY = timedelta(hours=1)
 # The sync, the sweep and a backfill never store at the same time (two inserts of one new row
-# would collide on its unique PBX id); the lock outlives the tasks' hard time limit a little.
+# would collide on its unique PBX id); the lock outlives the tasks' hard time limits
+# (`lock_timeout`). The sweep and a backfill wait for it this long; the periodic sync does not.
 LOCK_KEY = "telsam:cdr:sync-lock"
-LOCK_TIMEOUT = 330
 LOCK_WAIT = 30
+# Time limits: storing what one request brought takes at most this much; the tasks' soft time
+# limits at the default API timeout; how far hard limits (and the lock) outlive soft ones.
+STORE_MARGIN = 5.0
+SYNC_TIME_LIMIT = 240.0
+SWEEP_TIME_LIMIT = 290.0
+GRACE = 30.0
+SWEEP_TASK = "calls.sweep_cdr"
 CHUNK = 5000
 _COMPARED_FIELDS = (
     "calldate",
@@ -92,6 +99,44 @@ _COMPARED_FIELDS = (
     "recorded",
     "userfield",
 )
+
+
+def request_budget() -> float:
+    """The time one request may need: the client's deadline for a whole answer can overrun by
+    one socket read (so twice TELSAM_API_TIMEOUT), plus storing what it brought. A loop starts
+    no request with less than this left before its deadline."""
+    return 2 * settings.TELSAM_API_TIMEOUT + STORE_MARGIN
+
+
+def sync_time_limit() -> float:
+    """The periodic sync task's soft time limit: room for three requests at the least."""
+    return max(SYNC_TIME_LIMIT, 3 * request_budget())
+
+
+def sweep_time_limit() -> float:
+    """The sweep task's soft time limit: room for three requests at the least."""
+    return max(SWEEP_TIME_LIMIT, 3 * request_budget())
+
+
+def hard_time_limit(soft: float) -> float:
+    """A task's hard time limit for a soft one: loops stop well before the soft limit anyway."""
+    return soft + GRACE
+
+
+def lock_timeout() -> float:
+    """The store lock's expiry: longer than any task holding it may live, so it never expires
+    under a live task, and a killed one frees it soon after."""
+    return hard_time_limit(max(sync_time_limit(), sweep_time_limit())) + GRACE
+
+
+def sweep_every() -> timedelta:
+    """How often beat runs the sweep (its entry in CELERY_BEAT_SCHEDULE)."""
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == SWEEP_TASK]
+    return timedelta(seconds=entry["schedule"])
+
+
+def _time_for_a_request(deadline: float) -> bool:
+    return time.monotonic() + request_budget() <= deadline
 
 
 @dataclass
@@ -231,14 +276,18 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
 # --- the periodic sync ---------------------------------------------------------------------------
 
 
-def sync_recent(client: TelsamClient | None = None, now: datetime | None = None) -> SyncSummary:
+def sync_recent(
+    client: TelsamClient | None = None, now: datetime | None = None, deadline: float | None = None
+) -> SyncSummary:
     """The periodic sync: read on from the last good window, then look for the calls awaiting
-    their row (see the module docstring).
+    their row (see the module docstring). No request starts too close to `deadline` (a
+    `time.monotonic()` value; by default the task's soft time limit from now).
 
     Raises `PbxError` when the PBX fails: what was fetched before that stays fetched (each good
     window moves `CdrSyncState.synced_until`), and the next run goes on from there.
     """
     now = now or timezone.now()
+    deadline = deadline or time.monotonic() + sync_time_limit()
     client = client or client_from_settings()
     # No waiting for the lock: a worker blocked here is one that cannot poll, and this runs
     # again in TELSAM_CDR_SYNC_INTERVAL anyway.
@@ -253,8 +302,8 @@ def sync_recent(client: TelsamClient | None = None, now: datetime | None = None)
         behind_before = _behind(state, now)
         summary = SyncSummary()
         try:
-            summary.add(_read_on(state, client, now))
-            summary.add(_look_for_awaited(client, now))
+            summary.add(_read_on(state, client, now, deadline))
+            summary.add(_look_for_awaited(client, now, deadline))
             _give_up_old_waits()
         except PbxError as exc:
             state.last_error, state.last_error_at = redact(str(exc))[:500], now
@@ -267,14 +316,19 @@ def sync_recent(client: TelsamClient | None = None, now: datetime | None = None)
     return summary
 
 
-def _read_on(state: CdrSyncState, client: TelsamClient, now: datetime) -> SyncSummary:
+def _read_on(
+    state: CdrSyncState, client: TelsamClient, now: datetime, deadline: float
+) -> SyncSummary:
     """The cursor's windows: from just before the end of the last good one (never less than
-    RECENT_WINDOW back), at most WINDOWS_PER_RUN of them; the rest is for the next runs."""
+    RECENT_WINDOW back), at most WINDOWS_PER_RUN of them and as many as the deadline leaves
+    time for; the rest is for the next runs."""
     start = now - RECENT_WINDOW
     if state.synced_until is not None:
         start = min(start, state.synced_until - OVERLAP)
     summary = SyncSummary()
     for window_start, window_end in islice(bounded_windows(start, now), WINDOWS_PER_RUN):
+        if not _time_for_a_request(deadline):
+            break
         summary.add(sync_window(window_start, window_end, client))
         state.synced_until = max(window_end, state.synced_until or window_end)
         state.last_window_start = window_start
@@ -410,7 +464,7 @@ def _claim(records: Sequence[CdrRecord]) -> int:
     return len(settled)
 
 
-def _look_for_awaited(client: TelsamClient, now: datetime) -> SyncSummary:
+def _look_for_awaited(client: TelsamClient, now: datetime, deadline: float) -> SyncSummary:
     """Ask for a narrow window around the start of each call still awaiting its row: the least
     recently asked first, calls that started close together in one request, at most
     AWAITED_WINDOWS_PER_RUN requests (the others are next in line on the next run)."""
@@ -430,6 +484,8 @@ def _look_for_awaited(client: TelsamClient, now: datetime) -> SyncSummary:
             windows.append((low, high, [call.pk]))
     summary = SyncSummary()
     for start, end, pks in windows:
+        if not _time_for_a_request(deadline):
+            break
         summary.add(sync_window(start, end, client))
         AwaitedCdr.objects.filter(pk__in=pks).update(looked_at=now)
     return summary
@@ -455,21 +511,42 @@ def _give_up_old_waits() -> None:
 # --- the sweep -----------------------------------------------------------------------------------
 
 
-def sweep(client: TelsamClient | None = None, now: datetime | None = None) -> SyncSummary:
-    """Re-read the last SWEEP_SPAN in bounded windows (beat runs it every SWEEP_EVERY): the rows
-    of calls the live poll never saw and rows the PBX wrote late. Raises `PbxError`; a failed
-    sweep is the next one's to do."""
+def sweep(
+    client: TelsamClient | None = None, now: datetime | None = None, deadline: float | None = None
+) -> SyncSummary:
+    """Re-read the last SWEEP_SPAN in bounded windows (beat runs it every `sweep_every()`): the
+    rows of calls the live poll never saw and rows the PBX wrote late.
+
+    A pass that the deadline (as in `sync_recent`) or a PBX failure (`PbxError`, raised) cuts
+    short leaves `CdrSyncState.sweep_cursor` where it stopped, and the next sweep goes on from
+    there; `swept_at` moves only when a pass reaches the present.
+    """
     now = now or timezone.now()
+    deadline = deadline or time.monotonic() + sweep_time_limit()
     client = client or client_from_settings()
     summary = SyncSummary()
     with _storing() as locked:
         if not locked:
             logger.info("CDR sweep skipped: another sync is storing")
             return summary
-        for start, end in bounded_windows(now - SWEEP_SPAN - OVERLAP, now):
+        state = CdrSyncState.load(now)
+        first = now - SWEEP_SPAN - OVERLAP
+        if state.sweep_cursor is not None:  # a pass cut short: on from there
+            first = max(first, state.sweep_cursor - OVERLAP)
+        for start, end in bounded_windows(first, now):
+            if not _time_for_a_request(deadline):
+                logger.info(
+                    "CDR sweep stopped near its time limit at %s; the next sweep goes on from "
+                    "there",
+                    (state.sweep_cursor or first).isoformat(timespec="minutes"),
+                )
+                break
             summary.add(sync_window(start, end, client))
-        CdrSyncState.load(now)
-        CdrSyncState.objects.filter(pk=1).update(swept_at=now)
+            state.sweep_cursor = end
+            state.save(update_fields=["sweep_cursor"])
+        else:
+            state.swept_at, state.sweep_cursor = now, None
+            state.save(update_fields=["swept_at", "sweep_cursor"])
     if summary.new:
         logger.info("CDR sweep stored %d rows the periodic sync had not", summary.new)
     return summary
@@ -479,7 +556,7 @@ def sweep(client: TelsamClient | None = None, now: datetime | None = None) -> Sy
 def _storing(wait: bool = True) -> Iterator[bool]:
     """Hold the store lock (see LOCK_KEY) while inside; yields whether it was acquired, after
     up to LOCK_WAIT seconds if `wait`, at once otherwise."""
-    lock = redis_client().lock(LOCK_KEY, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+    lock = redis_client().lock(LOCK_KEY, timeout=lock_timeout(), blocking_timeout=LOCK_WAIT)
     acquired = lock.acquire(blocking=wait)
     try:
         yield acquired
@@ -488,7 +565,7 @@ def _storing(wait: bool = True) -> Iterator[bool]:
             try:
                 lock.release()
             except LockError:
-                logger.warning("A CDR sync outlived its lock (%d s)", LOCK_TIMEOUT)
+                logger.warning("A CDR sync outlived its lock (%.0f s)", lock_timeout())
 
 
 # --- where the sync stands ---------------------------------------------------------------------
@@ -562,7 +639,7 @@ def sync_status(now: datetime | None = None) -> SyncStatus:
     behind = _behind(state, now)
     # No sweep ever finished counts as stopped too, once the sync has run long enough for three.
     swept_or_began = state.swept_at or state.created_at
-    sweep_stopped = state.pk is not None and now - swept_or_began > 3 * SWEEP_EVERY
+    sweep_stopped = state.pk is not None and now - swept_or_began > 3 * sweep_every()
     window = None
     if state.synced_until is not None:
         window = (state.last_window_start or state.synced_until, state.synced_until)

@@ -233,6 +233,8 @@ class CdrSyncState(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last failed sync"), null=True, blank=True)
     swept_at = models.DateTimeField(_("last complete sweep"), null=True, blank=True)
+    # Where a sweep cut short (time limit, PBX failure) stopped: the next one goes on from there.
+    sweep_cursor = models.DateTimeField(_("sweep continues from"), null=True, blank=True)
     # When the sync first ran: a sweep is overdue once it has run for a few sweep intervals.
     created_at = models.DateTimeField(_("first sync"), default=timezone.now)
 

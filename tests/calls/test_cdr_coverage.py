@@ -375,8 +375,63 @@ def test_health_says_stale_when_no_sweep_has_ever_finished(sim, clock):
     assert not cdr_sync.sync_status(clock()).stale
 
 
+def test_a_sweep_stops_before_its_time_limit_and_the_next_one_continues(sim, clock, settings):
+    clock.advance(hours=30)
+    for hour in range(1, 24, 2):  # rows all over the day the sweep re-reads
+        sim.add_cdr(CALLER, "110", started_at=clock() - timedelta(hours=hour), duration=3)
+    sim.set_fault("latency", latency=0.2)  # a slow PBX: each window takes a while
+    budget = cdr_sync.request_budget()
+    assert budget >= 2 * settings.TELSAM_API_TIMEOUT  # a request may overrun by a socket read
+
+    began = time.monotonic()
+    cdr_sync.sweep(now=clock(), deadline=began + budget + 0.5)
+
+    assert time.monotonic() - began < budget + 0.5, "a request started too close to the limit"
+    first_pass = cdr_windows(sim)
+    assert 1 <= len(first_pass) < 20, "the sweep did not stop at its deadline"
+    assert cdr_sync.sync_status(clock()).swept_at is None  # no full pass yet
+    sim.set_fault(None)
+    sim.clear_request_log()
+    clock.advance(hours=1)
+
+    cdr_sync.sweep(now=clock())
+
+    second_pass = cdr_windows(sim)
+    assert second_pass[0][0] == first_pass[-1][1] - cdr_sync.OVERLAP  # on from where it stopped
+    assert cdr_sync.sync_status(clock()).swept_at == clock()
+    assert_every_row_stored_once(sim)
+
+
+def test_the_sync_stops_before_its_time_limit_and_says_how_far_behind(sim, clock, caplog):
+    sync(clock)
+    clock.advance(hours=12)  # twelve windows to catch up
+    sim.set_fault("latency", latency=0.2)
+    began = time.monotonic()
+
+    sync_recent(now=clock(), deadline=began + cdr_sync.request_budget() + 0.5)
+
+    assert time.monotonic() - began < cdr_sync.request_budget() + 0.5
+    assert 1 <= len(cdr_windows(sim)) < cdr_sync.WINDOWS_PER_RUN
+    assert cdr_sync.sync_status(clock()).behind > timedelta(hours=1)
+    assert "behind" in caplog.text
+
+
+def test_the_task_limits_and_the_lock_follow_the_api_timeout(settings):
+    from calls.tasks import sweep_cdr_task, sync_recent_cdr_task
+
+    assert sync_recent_cdr_task.soft_time_limit == cdr_sync.sync_time_limit()
+    assert sweep_cdr_task.soft_time_limit == cdr_sync.sweep_time_limit()
+    for timeout in (settings.TELSAM_API_TIMEOUT, 120):
+        settings.TELSAM_API_TIMEOUT = timeout
+        budget = cdr_sync.request_budget()
+        for soft in (cdr_sync.sync_time_limit(), cdr_sync.sweep_time_limit()):
+            assert soft >= 3 * budget  # room for requests, however long the timeout
+            assert cdr_sync.lock_timeout() > cdr_sync.hard_time_limit(soft)
+
+
 def test_beat_runs_the_sweep_at_least_hourly(settings):
     [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "calls.sweep_cdr"]
     assert entry["schedule"] <= 3600
+    assert timedelta(seconds=entry["schedule"]) == cdr_sync.sweep_every()
     assert "calls.sweep_cdr" in app.tasks
     assert timedelta(hours=24) <= cdr_sync.SWEEP_SPAN
