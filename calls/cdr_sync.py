@@ -170,27 +170,31 @@ def sync_window(start: datetime, end: datetime, client: TelsamClient | None = No
     """Fetch one window from the PBX, upsert it, and settle the calls awaiting a row it holds.
     Raises `PbxError` if the PBX fails."""
     batch = (client or client_from_settings()).cdr(start, end)
-    summary = store_records(batch.records)
+    new_ids: set[str] = set()
+    summary = store_records(batch.records, new_ids)
     summary.fetched += len(batch.rejected)
     summary.skipped += len(batch.rejected)
-    summary.found = _claim(batch.records)
+    summary.found = _claim([record for record in batch.records if record.id in new_ids])
     return summary
 
 
-def store_records(records: Iterable[CdrRecord]) -> SyncSummary:
+def store_records(records: Iterable[CdrRecord], new_ids: set[str] | None = None) -> SyncSummary:
     """Upsert records on the PBX id in chunks (each one transaction), then bring the hourly
-    statistics and the callbacks of what changed up to date, once for the whole batch."""
+    statistics and the callbacks of what changed up to date, once for the whole batch. The PBX
+    ids of the rows stored for the first time are added to `new_ids`."""
     summary, hours, numbers = SyncSummary(), set(), set()
+    new_ids = set() if new_ids is None else new_ids
     for chunk in _chunks(records, CHUNK):
-        summary.add(_store_chunk(chunk, hours, numbers))
+        summary.add(_store_chunk(chunk, hours, numbers, new_ids))
     refresh_hours(hours)
     for part in _chunks(numbers, CHUNK):  # bounded IN lists
         refresh_callbacks(part)
     return summary
 
 
-def _store_chunk(records: list[CdrRecord], hours: set, numbers: set) -> SyncSummary:
-    """Store one chunk; add the hours and numbers it touched to `hours` and `numbers`."""
+def _store_chunk(records: list[CdrRecord], hours: set, numbers: set, new_ids: set) -> SyncSummary:
+    """Store one chunk; add the hours and numbers it touched to `hours` and `numbers`, the ids
+    of its new rows to `new_ids`."""
     unique = {record.id: record for record in records}  # overlapping rows within one answer
     incoming = {pbx_id: _to_model(record) for pbx_id, record in unique.items()}
     links = customers_for_numbers({r.outside_number for r in incoming.values()} - {""})
@@ -213,6 +217,7 @@ def _store_chunk(records: list[CdrRecord], hours: set, numbers: set) -> SyncSumm
         _insert(new)
         CallRecord.objects.bulk_update(changed, [*_COMPARED_FIELDS, "customer"], batch_size=CHUNK)
     hours |= touched_hours
+    new_ids |= {row.pbx_id for row in new}
     # Only the numbers whose calls changed: the sweep re-reads a day of rows every hour, and
     # rebuilding every number's callbacks would race an agent marking one called back.
     numbers |= {row.outside_number for row in new} | touched_numbers
@@ -291,7 +296,7 @@ def sync_recent(
     client = client or client_from_settings()
     # No waiting for the lock: a worker blocked here is one that cannot poll, and this runs
     # again in TELSAM_CDR_SYNC_INTERVAL anyway.
-    with _storing(wait=False) as locked:
+    with storing(wait=False) as locked:
         if not locked:
             logger.info(
                 "CDR sync skipped: the sweep or another sync is storing (it runs again in %.0f s)",
@@ -428,7 +433,13 @@ def note_live_calls(
 
 
 def _claim(records: Sequence[CdrRecord]) -> int:
-    """Settle the calls awaiting their row that these rows belong to; returns how many.
+    """Settle the calls awaiting their row that these rows, new to the history, belong to;
+    returns how many.
+
+    Only a row stored for the first time settles a wait, so one row never settles two (windows
+    overlap, and the sweep re-reads the day). That loses no wait: a call's row is written when
+    it ends, after the poller opened its wait. An open wait counts too: a row means its call has
+    ended, even if the poll that will see it leave has not run yet.
 
     A live call and its CDR row share no identity: the live row has the channel, the CDR row an
     id of its own. What they share is the caller, `src` (in both the number as the PBX writes
@@ -445,8 +456,7 @@ def _claim(records: Sequence[CdrRecord]) -> int:
     low = min(record.calldate for record in records) - MATCH_TOLERANCE
     high = max(record.calldate for record in records) + MATCH_TOLERANCE
     waiting: dict[str, list[AwaitedCdr]] = defaultdict(list)
-    ended = AwaitedCdr.objects.filter(ended_at__isnull=False)
-    for call in ended.filter(started_at__gte=low, started_at__lte=high):
+    for call in AwaitedCdr.objects.filter(started_at__gte=low, started_at__lte=high):
         waiting[call.src].append(call)
     if not waiting:
         return 0
@@ -525,7 +535,7 @@ def sweep(
     deadline = deadline or time.monotonic() + sweep_time_limit()
     client = client or client_from_settings()
     summary = SyncSummary()
-    with _storing() as locked:
+    with storing() as locked:
         if not locked:
             logger.info("CDR sweep skipped: another sync is storing")
             return summary
@@ -553,7 +563,7 @@ def sweep(
 
 
 @contextmanager
-def _storing(wait: bool = True) -> Iterator[bool]:
+def storing(wait: bool = True) -> Iterator[bool]:
     """Hold the store lock (see LOCK_KEY) while inside; yields whether it was acquired, after
     up to LOCK_WAIT seconds if `wait`, at once otherwise."""
     lock = redis_client().lock(LOCK_KEY, timeout=lock_timeout(), blocking_timeout=LOCK_WAIT)

@@ -8,8 +8,10 @@ the PBX is the simulator over real HTTP, the poller and the sync the real ones.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -427,6 +429,51 @@ def test_the_task_limits_and_the_lock_follow_the_api_timeout(settings):
         for soft in (cdr_sync.sync_time_limit(), cdr_sync.sweep_time_limit()):
             assert soft >= 3 * budget  # room for requests, however long the timeout
             assert cdr_sync.lock_timeout() > cdr_sync.hard_time_limit(soft)
+
+
+def test_one_row_never_settles_two_calls_of_one_caller(sim, clock):
+    first = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    clock.advance(seconds=30)
+    second = sim.add_call(CALLER, "111", callinfo=CALLINFO_TALKING)  # within MATCH_TOLERANCE
+    poll(clock)
+    clock.advance(minutes=5)
+    sim.end_call(first)
+    clock.advance(seconds=2)
+    poll(clock)
+    sync(clock)  # the first call's row settles the first call
+    sim.end_call(second, cdr_delay=3600)
+    clock.advance(seconds=2)
+    poll(clock)
+    clock.advance(minutes=1)
+    sync(clock)  # the window around the second call's start holds the first call's row again
+
+    assert cdr_sync.sync_status(clock()).awaiting == 1  # still waiting for the second's own row
+    clock.advance(hours=1, minutes=1)
+    sync(clock)
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+    assert_every_row_stored_once(sim)
+
+
+def test_the_backfill_does_not_store_while_the_sync_holds_the_store_lock(sim, live_redis):
+    sim.add_cdr(CALLER, "110", started_at=START + timedelta(hours=1))
+    lock = live_redis.lock(cdr_sync.LOCK_KEY, timeout=60, thread_local=False)
+    assert lock.acquire()
+    released_at = []
+
+    def the_sync_finishes() -> None:
+        released_at.append(time.monotonic())
+        lock.release()
+
+    timer = threading.Timer(0.5, the_sync_finishes)  # a sync storing for half a second
+    timer.start()
+    try:
+        call_command("sync_cdr", "--from", "2026-11-27", "--to", "2026-11-27", stdout=io.StringIO())
+        finished_at = time.monotonic()
+    finally:
+        timer.join()
+
+    assert finished_at > released_at[0], "the backfill stored while the sync held the lock"
+    assert_every_row_stored_once(sim)
 
 
 def test_beat_runs_the_sweep_at_least_hourly(settings):
