@@ -12,8 +12,9 @@ START. So the history is kept whole three ways (docs: README, "Call history"):
   (`CdrSyncState`), which survives a Redis that keeps nothing on disk;
 - the poller notes every call when it first sees it (`note_live_calls` → `AwaitedCdr`, open while
   the call is live) and closes the note when the call leaves; the periodic sync asks for a
-  narrow window around each ended call's start until its row is found: a 3-hour call is stored
-  at the first sync after it ends;
+  narrow window around each ended call's start, at the first sync after it ends and then less
+  and less often (BACKOFF), until its row is found: a 3-hour call is stored at the first sync
+  after it ends. A row still missing after the last of those is the sweep's to find;
 - the sweep (`sweep`, hourly) re-reads the last 24 hours, for rows the poll never saw (calls
   shorter than a poll interval) and rows the PBX wrote late.
 
@@ -25,8 +26,10 @@ so those rows rest on the waits alone, and the waits are built to outlive any ou
   first good poll after a run of failures), it closes the open waits of every call no longer
   live, as ended now: a call that ended while the whole stack was down is looked up all the same;
 - a wait is given up only when a lookup that SUCCEEDED a day or more after the call ended found
-  nothing (`looked_at` moves only on a good answer): days of a failing CDR action give nothing
-  up, and the first lookup after it comes back finds the row.
+  nothing (`looked_at` and `lookups` move only on a good answer, and a sweep's good window
+  counts as a lookup of the calls that started in it): days of a failing CDR action give
+  nothing up, and the first lookup after it comes back finds the row. A wait whose start has
+  left the sweep's day once the periodic lookups are done is given up too: nothing asks for it.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, F, Min
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from redis.exceptions import LockError
 
@@ -72,6 +75,9 @@ AWAITED_WINDOWS_PER_RUN = 6
 # (see `_claim`), and how long a call's row is waited for after the call ended.
 MATCH_TOLERANCE = timedelta(minutes=2)
 AWAIT_FOR = timedelta(days=1)
+# When after its end the periodic sync asks for a call's row (most come at once; a row that
+# has not come in half an hour is the hourly sweep's to find): one good lookup each.
+BACKOFF = tuple(timedelta(minutes=m) for m in (0, 2, 10, 30))
 # The sweep: how far back (how often: `sweep_every`).
 SWEEP_SPAN = timedelta(hours=24)
 # The sync, the sweep and a backfill never store at the same time (two inserts of one new row
@@ -309,7 +315,7 @@ def sync_recent(
         try:
             summary.add(_read_on(state, client, now, deadline))
             summary.add(_look_for_awaited(client, now, deadline))
-            _give_up_old_waits()
+            _give_up_old_waits(now)
         except PbxError as exc:
             state.last_error, state.last_error_at = redact(str(exc))[:500], now
             state.save(update_fields=["last_error", "last_error_at"])
@@ -474,12 +480,20 @@ def _claim(records: Sequence[CdrRecord]) -> int:
     return len(settled)
 
 
+def _due(now: datetime) -> Q:
+    """The waits whose next lookup (BACKOFF) is due."""
+    due = Q()
+    for done, after in enumerate(BACKOFF):
+        due |= Q(lookups=done, ended_at__lte=now - after)
+    return due
+
+
 def _look_for_awaited(client: TelsamClient, now: datetime, deadline: float) -> SyncSummary:
-    """Ask for a narrow window around the start of each call still awaiting its row: the least
+    """Ask for a narrow window around the start of each call whose lookup is due: the least
     recently asked first, calls that started close together in one request, at most
     AWAITED_WINDOWS_PER_RUN requests (the others are next in line on the next run)."""
     windows: list[tuple[datetime, datetime, list[int]]] = []
-    queue = AwaitedCdr.objects.filter(ended_at__isnull=False).order_by(
+    queue = AwaitedCdr.objects.filter(_due(now)).order_by(
         F("looked_at").asc(nulls_first=True), "ended_at"
     )
     for call in queue.only("pk", "started_at")[: AWAITED_WINDOWS_PER_RUN * 50]:
@@ -497,23 +511,28 @@ def _look_for_awaited(client: TelsamClient, now: datetime, deadline: float) -> S
         if not _time_for_a_request(deadline):
             break
         summary.add(sync_window(start, end, client))
-        AwaitedCdr.objects.filter(pk__in=pks).update(looked_at=now)
+        AwaitedCdr.objects.filter(pk__in=pks).update(looked_at=now, lookups=F("lookups") + 1)
     return summary
 
 
-def _give_up_old_waits() -> None:
-    """End the waits whose last good lookup, a day or more after the call ended, found nothing.
-    Lookups that failed count for nothing (they leave `looked_at` alone)."""
-    expired = AwaitedCdr.objects.filter(looked_at__gte=F("ended_at") + AWAIT_FOR)
+def _give_up_old_waits(now: datetime) -> None:
+    """End the waits whose last good lookup, a day or more after the call ended, found nothing,
+    and those the periodic lookups are done with whose start the sweep no longer reaches.
+    Lookups that failed count for nothing (they leave `looked_at` and `lookups` alone)."""
+    expired = AwaitedCdr.objects.filter(
+        Q(looked_at__gte=F("ended_at") + AWAIT_FOR)
+        | Q(lookups__gte=len(BACKOFF), started_at__lt=now - SWEEP_SPAN)
+    )
     count = expired.count()
     if count:
         oldest = expired.order_by("started_at").values_list("started_at", flat=True)[0]
         logger.warning(
-            "Gave up waiting for the CDR rows of %d calls that ended over %s ago (the oldest "
-            "started %s): the PBX had written none for them when last asked",
+            "Gave up waiting for the CDR rows of %d calls (the oldest started %s): the PBX had "
+            "written none when last asked, %s after the call ended or beyond the sweep's %s",
             count,
-            _words(AWAIT_FOR),
             oldest.isoformat(timespec="seconds"),
+            _words(AWAIT_FOR),
+            _words(SWEEP_SPAN),
         )
         expired.delete()
 
@@ -552,11 +571,16 @@ def sweep(
                 )
                 break
             summary.add(sync_window(start, end, client))
+            # A good window is a lookup of the waits whose calls started in it.
+            AwaitedCdr.objects.filter(
+                ended_at__isnull=False, started_at__gte=start, started_at__lte=end
+            ).update(looked_at=now)
             state.sweep_cursor = end
             state.save(update_fields=["sweep_cursor"])
         else:
             state.swept_at, state.sweep_cursor = now, None
             state.save(update_fields=["swept_at", "sweep_cursor"])
+        _give_up_old_waits(now)
     if summary.new:
         logger.info("CDR sweep stored %d rows the periodic sync had not", summary.new)
     return summary

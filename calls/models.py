@@ -210,6 +210,8 @@ class AwaitedCdr(models.Model):
     # When the sync last asked the PBX for this call's row (successfully): the least recently
     # asked go first, and a wait ends only once a lookup a day past the call's end found nothing.
     looked_at = models.DateTimeField(_("last looked for"), null=True, blank=True)
+    # How many lookups have succeeded: they come less and less often (calls.cdr_sync.BACKOFF).
+    lookups = models.PositiveSmallIntegerField(_("lookups"), default=0)
 
     class Meta:
         verbose_name = _("call awaiting its CDR row")

@@ -139,7 +139,7 @@ def test_a_long_call_the_poller_saw_reaches_history_right_after_it_ends(sim, clo
     assert max(end - start for start, end in cdr_windows(sim)) <= cdr_sync.MAX_WINDOW
 
 
-def test_a_row_the_pbx_writes_two_hours_late_is_stored_by_the_next_sync(sim, clock):
+def test_a_row_the_pbx_writes_two_hours_late_is_stored_by_the_next_sweep(sim, clock):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
     poll(clock)
     clock.advance(minutes=5)
@@ -152,7 +152,7 @@ def test_a_row_the_pbx_writes_two_hours_late_is_stored_by_the_next_sync(sim, clo
         assert stored() == []
     assert cdr_sync.sync_status(clock()).awaiting == 1
     clock.advance(minutes=11)  # the row is there now
-    sync(clock)
+    cdr_sync.sweep(now=clock())
 
     assert_every_row_stored_once(sim)
     assert cdr_sync.sync_status(clock()).awaiting == 0
@@ -259,28 +259,41 @@ def test_a_database_error_while_noting_calls_does_not_stop_the_poll(sim, clock, 
     assert_every_row_stored_once(sim)
 
 
-def test_a_call_whose_row_never_comes_is_given_up_after_a_day_and_the_log_says_so(
+def lookups_of(sim: PbxSimulator, start: datetime) -> list[tuple[datetime, datetime]]:
+    """The narrow windows asked for around `start` (a wait's lookups, not the cursor's)."""
+    return [
+        (low, high)
+        for low, high in cdr_windows(sim)
+        if low <= start <= high and high - low <= 2 * cdr_sync.MATCH_TOLERANCE
+    ]
+
+
+def test_a_call_whose_row_never_comes_is_asked_less_and_less_then_left_to_the_sweep(
     sim, clock, caplog
 ):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
     poll(clock)
-    sim.end_call(channel, cdr_delay=3 * 86400)  # as good as never
-    clock.advance(seconds=2)
-    poll(clock)
-    clock.advance(hours=23)
+    clock.advance(minutes=20)
     sync(clock)
-    assert cdr_sync.sync_status(clock()).awaiting == 1
-    clock.advance(hours=1, minutes=1)
+    sim.end_call(channel, cdr_delay=3 * 86400)  # as good as never
+    poll(clock)
+    ended = clock()
     sim.clear_request_log()
+    asked_at = []
+    for _ in range(60):  # an hour of periodic syncs, one a minute
+        clock.advance(minutes=1)
+        before = len(lookups_of(sim, START))
+        sync(clock)
+        if len(lookups_of(sim, START)) > before:
+            asked_at.append(clock() - ended)
+    assert asked_at == [timedelta(minutes=m) for m in (1, 2, 10, 30)]
+    assert cdr_sync.sync_status(clock()).awaiting == 1  # the sweep's to settle now
 
-    sync(clock)  # a last lookup, a day past its end, finds nothing either
+    clock.advance(hours=23)
+    cdr_sync.sweep(now=clock())  # a day past its end, the sweep has not found it either
 
     assert cdr_sync.sync_status(clock()).awaiting == 0
     assert "Gave up waiting for the CDR rows of 1 calls" in caplog.text
-    clock.advance(minutes=1)
-    sim.clear_request_log()
-    sync(clock)
-    assert all(start > START for start, _ in cdr_windows(sim))  # no longer asked for
 
 
 def test_a_call_in_progress_when_a_three_day_cdr_fault_starts_reaches_history(sim, clock, caplog):
