@@ -22,9 +22,10 @@ START. So the history is kept whole three ways (docs: README, "Call history"):
 so those rows rest on the waits alone, and the waits are built to outlive any outage:
 
 - a wait is opened at the call's first sight, so its start is in the database, not only in the
-  live state in Redis. When the poller starts a fresh live state (Redis lost its data, or the
-  first good poll after a run of failures), it closes the open waits of every call no longer
-  live, as ended now: a call that ended while the whole stack was down is looked up all the same;
+  live state in Redis. Whenever calls come or go, and on a fresh live state (Redis lost its
+  data, or the first good poll after a run of failures), the poller closes the open wait of
+  every call no longer live, as ended now: a call that ended while the whole stack was down, or
+  whose end the database missed, is looked up all the same;
 - a wait is given up only when a lookup that SUCCEEDED a day or more after the call ended found
   nothing (`looked_at` and `lookups` move only on a good answer, and a sweep's good window
   counts as a lookup of the calls that started in it): days of a failing CDR action give
@@ -394,22 +395,22 @@ def note_live_calls(
     now: datetime,
 ) -> None:
     """Keep the waits in step with a good poll: open one for each call seen for the first time,
-    close those of the calls that left (as ended `now`). `fresh`: the previous state holds no
-    good poll (Redis lost it, or the PBX failed since), so every open wait whose call is not in
-    `live` is closed, whatever `removed` says.
+    and close (as ended `now`) every open wait whose call is not in `live`: those of the calls
+    that just left, and any a failed database or a lost live state left open. `fresh`: the
+    previous state holds no good poll (Redis lost it, or the PBX failed since).
 
-    The poller calls this after its broadcast, and it touches the database only when calls come
-    or go. A database error is logged, never raised: the live panel does not depend on the
-    database, and the hourly sweep finds the rows of calls that ended within its day.
+    The poller calls this after its broadcast; it touches the database only when calls come or
+    go, or on a fresh state. A database error is logged, never raised: the live panel does not
+    depend on the database, and the hourly sweep finds the rows of calls that ended within its
+    day.
     """
+    if not (fresh or added or removed):
+        return
     channel = functools.partial(clip_to_column, AwaitedCdr, "channel")
     try:
         with transaction.atomic():
             still_open = AwaitedCdr.objects.filter(ended_at__isnull=True)
-            if fresh:
-                still_open.exclude(channel__in=[channel(c) for c in live]).update(ended_at=now)
-            elif removed:
-                still_open.filter(channel__in=[channel(c) for c in removed]).update(ended_at=now)
+            still_open.exclude(channel__in=[channel(c) for c in live]).update(ended_at=now)
             if added:
                 # A fresh live state sees calls anew whose wait is open: the start it infers may
                 # differ by a second, so the channel, not (channel, start), says it is the same.

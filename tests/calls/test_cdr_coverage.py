@@ -268,6 +268,27 @@ def lookups_of(sim: PbxSimulator, start: datetime) -> list[tuple[datetime, datet
     ]
 
 
+def test_a_call_whose_end_the_database_missed_is_closed_at_the_next_change(sim, clock):
+    first = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sync(clock)
+    clock.advance(minutes=20)
+    poll(clock)
+    sync(clock)  # the cursor has passed the call's start
+    sim.end_call(first)
+    clock.advance(seconds=2)
+    with refusing("update", "calls_awaitedcdr"):
+        poll(clock)  # the end is not noted
+    sim.add_call("905441112233", "111", callinfo=CALLINFO_TALKING)
+    clock.advance(seconds=2)
+    poll(clock)  # calls come and go: every open wait of a call no longer live is closed
+    clock.advance(seconds=30)
+    sync(clock)
+
+    assert CallRecord.objects.filter(calldate=START).exists()
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
 def test_a_call_whose_row_never_comes_is_asked_less_and_less_then_left_to_the_sweep(
     sim, clock, caplog
 ):
