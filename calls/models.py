@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -191,19 +194,24 @@ class PendingCallback(models.Model):
 
 
 class AwaitedCdr(models.Model):
-    """A call the poller saw end whose CDR row the history has not found yet.
+    """A call the poller saw whose CDR row the history has not found yet.
 
     The PBX writes a call's row when it ends but dates it by its start, so the periodic sync must
     look back to that start, however long ago it was: these rows tell it where (calls.cdr_sync).
+    A call is noted when the poller first sees it (`ended_at` empty while it is live), so that an
+    outage that loses the live state still leaves its start on record.
     """
 
     channel = models.CharField(_("channel"), max_length=200)
     src = models.CharField(_("caller"), max_length=64, blank=True)
     dst = models.CharField(_("callee"), max_length=64, blank=True)
     started_at = models.DateTimeField(_("started at"), db_index=True)
-    ended_at = models.DateTimeField(_("ended at"), db_index=True)
-    # When the sync last asked the PBX for this call's row: the least recently asked go first.
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
+    # When the sync last asked the PBX for this call's row (successfully): the least recently
+    # asked go first, and a wait ends only once a lookup a day past the call's end found nothing.
     looked_at = models.DateTimeField(_("last looked for"), null=True, blank=True)
+    # How many lookups have succeeded: they come less and less often (calls.cdr_sync.BACKOFF).
+    lookups = models.PositiveSmallIntegerField(_("lookups"), default=0)
 
     class Meta:
         verbose_name = _("call awaiting its CDR row")
@@ -227,6 +235,10 @@ class CdrSyncState(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last failed sync"), null=True, blank=True)
     swept_at = models.DateTimeField(_("last complete sweep"), null=True, blank=True)
+    # Where a sweep cut short (time limit, PBX failure) stopped: the next one goes on from there.
+    sweep_cursor = models.DateTimeField(_("sweep continues from"), null=True, blank=True)
+    # When the sync first ran: a sweep is overdue once it has run for a few sweep intervals.
+    created_at = models.DateTimeField(_("first sync"), default=timezone.now)
 
     class Meta:
         verbose_name = _("call-history sync state")
@@ -236,5 +248,5 @@ class CdrSyncState(models.Model):
         return f"synced until {self.synced_until}"
 
     @classmethod
-    def load(cls) -> CdrSyncState:
-        return cls.objects.get_or_create(pk=1)[0]
+    def load(cls, now: datetime | None = None) -> CdrSyncState:
+        return cls.objects.get_or_create(pk=1, defaults={"created_at": now or timezone.now()})[0]

@@ -19,7 +19,7 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from calls import events
-from calls.cdr_sync import remember_ended_calls
+from calls.cdr_sync import note_live_calls
 from calls.events import PbxPayload
 from calls.live import CallsDiff, diff_calls
 from calls.live_state import (
@@ -120,9 +120,11 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         state.run, state.seq, state.at, diff.added, diff.changed, diff.removed, state.pbx
     )
     events.broadcast(events.encode(message))
-    # Only now, so the database can neither fail nor delay the broadcast: the calls that left
-    # are noted for the history, which must look back to their start for their rows.
-    remember_ended_calls([previous.calls[channel] for channel in diff.removed], now)
+    # Only now, so the database can neither fail nor delay the broadcast: the calls that came
+    # and went are noted for the history, which must look back to their start for their rows.
+    if status is PollStatus.OK:
+        fresh = not previous.pbx["ok"]  # a new live state, or the PBX failed since: reconcile
+        note_live_calls(diff.calls, diff.added, diff.removed, fresh=fresh, now=now)
     return PollResult(
         status,
         seq=state.seq,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from calls.cdr_sync import SyncSummary, sweep, sync_recent
+from calls.cdr_sync import (
+    SWEEP_TASK,
+    SyncSummary,
+    hard_time_limit,
+    sweep,
+    sweep_time_limit,
+    sync_recent,
+    sync_time_limit,
+)
 from calls.poller import PollStatus, poll_active_calls, poll_time_limit
 
 
@@ -29,14 +37,24 @@ def poll_active_calls_task(self, retry_if_busy: bool = False) -> str:
     return status.value
 
 
-# Both stay within calls.cdr_sync.LOCK_TIMEOUT, so their lock never expires under them.
-@shared_task(name="calls.sync_recent_cdr", ignore_result=True, soft_time_limit=240, time_limit=300)
+# The limits follow TELSAM_API_TIMEOUT; the store lock outlives them (calls.cdr_sync).
+@shared_task(
+    name="calls.sync_recent_cdr",
+    ignore_result=True,
+    soft_time_limit=sync_time_limit(),
+    time_limit=hard_time_limit(sync_time_limit()),
+)
 def sync_recent_cdr_task() -> dict:
     """Copy new call history from the PBX (scheduled by beat every TELSAM_CDR_SYNC_INTERVAL)."""
     return _summary(sync_recent())
 
 
-@shared_task(name="calls.sweep_cdr", ignore_result=True, soft_time_limit=290, time_limit=320)
+@shared_task(
+    name=SWEEP_TASK,
+    ignore_result=True,
+    soft_time_limit=sweep_time_limit(),
+    time_limit=hard_time_limit(sweep_time_limit()),
+)
 def sweep_cdr_task() -> dict:
     """Re-read the last 24 hours of call history (scheduled by beat every hour)."""
     return _summary(sweep())

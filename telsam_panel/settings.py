@@ -285,7 +285,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": TELSAM_CDR_SYNC_INTERVAL,
         "options": {"expires": TELSAM_CDR_SYNC_INTERVAL},
     },
-    # ... and the last 24 hours again every hour, for rows the PBX wrote late (calls.cdr_sync).
+    # ... and the last 24 hours again every hour, for rows the PBX wrote late (calls.cdr_sync,
+    # which reads its interval from here).
     "sweep-cdr": {"task": "calls.sweep_cdr", "schedule": 3600.0, "options": {"expires": 3600.0}},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

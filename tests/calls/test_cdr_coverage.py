@@ -8,7 +8,11 @@ the PBX is the simulator over real HTTP, the poller and the sync the real ones.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +26,7 @@ from calls.models import CallRecord
 from calls.poller import PollStatus, poll_active_calls
 from calls.simulator import CALLINFO_TALKING, PbxSimulator, SimulatorServer
 from calls.simulator.engine import parse_cdr_param
+from calls.telsam import PbxError, TelsamClient
 from telsam_panel.celery import app
 from tests.conftest import PBX_PASSWORD, PBX_USER
 from tests.db_faults import refusing
@@ -87,6 +92,24 @@ def assert_every_row_stored_once(sim: PbxSimulator) -> None:
     assert stored() == pbx_ids
 
 
+def catch_up(clock: Clock, client: TelsamClient | None = None) -> None:
+    """Run the periodic sync once a minute until it has caught up (bounded)."""
+    for _ in range(20):
+        clock.advance(minutes=1)
+        sync_recent(client, now=clock())
+        if cdr_sync.sync_status(clock()).behind <= cdr_sync.RECENT_WINDOW:
+            return
+    raise AssertionError("the sync does not catch up")
+
+
+def unreachable_pbx() -> TelsamClient:
+    """A client whose every request fails: the PBX's CDR action down while live polls work."""
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return TelsamClient(f"http://127.0.0.1:{port}", PBX_USER, PBX_PASSWORD, timeout=0.5)
+
+
 def cdr_windows(sim: PbxSimulator) -> list[tuple[datetime, datetime]]:
     return [
         (parse_cdr_param(e.params["date1"]), parse_cdr_param(e.params["date2"]))
@@ -116,7 +139,7 @@ def test_a_long_call_the_poller_saw_reaches_history_right_after_it_ends(sim, clo
     assert max(end - start for start, end in cdr_windows(sim)) <= cdr_sync.MAX_WINDOW
 
 
-def test_a_row_the_pbx_writes_two_hours_late_is_stored_by_the_next_sync(sim, clock):
+def test_a_row_the_pbx_writes_two_hours_late_is_stored_by_the_next_sweep(sim, clock):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
     poll(clock)
     clock.advance(minutes=5)
@@ -129,7 +152,7 @@ def test_a_row_the_pbx_writes_two_hours_late_is_stored_by_the_next_sync(sim, clo
         assert stored() == []
     assert cdr_sync.sync_status(clock()).awaiting == 1
     clock.advance(minutes=11)  # the row is there now
-    sync(clock)
+    cdr_sync.sweep(now=clock())
 
     assert_every_row_stored_once(sim)
     assert cdr_sync.sync_status(clock()).awaiting == 0
@@ -221,43 +244,275 @@ def test_the_sync_says_where_it_stands_in_doctor_and_health(sim, clock, client, 
     assert body["cdr_sync"]["data"]["awaiting"] == 1
 
 
-def test_a_database_error_while_remembering_ended_calls_does_not_stop_the_poll(sim, clock, caplog):
+def test_a_database_error_while_noting_calls_does_not_stop_the_poll(sim, clock, caplog):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
-    poll(clock)
-    sim.end_call(channel)
-    clock.advance(seconds=2)
     with refusing("insert", "calls_awaitedcdr"):
         poll(clock)  # broadcast, stored, not failed
+    assert channel in load_state().calls
+    assert "Could not note 1 new and 0 ended calls" in caplog.text
+    sim.end_call(channel)
+    clock.advance(seconds=2)
+    poll(clock)
     assert channel not in load_state().calls
-    assert "Could not remember" in caplog.text
     clock.advance(seconds=30)
     sync(clock)  # a short call: the periodic window still covers it
     assert_every_row_stored_once(sim)
 
 
-def test_a_call_whose_row_never_comes_is_given_up_after_a_day_and_the_log_says_so(
+def lookups_of(sim: PbxSimulator, start: datetime) -> list[tuple[datetime, datetime]]:
+    """The narrow windows asked for around `start` (a wait's lookups, not the cursor's)."""
+    return [
+        (low, high)
+        for low, high in cdr_windows(sim)
+        if low <= start <= high and high - low <= 2 * cdr_sync.MATCH_TOLERANCE
+    ]
+
+
+def test_a_call_whose_end_the_database_missed_is_closed_at_the_next_change(sim, clock):
+    first = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sync(clock)
+    clock.advance(minutes=20)
+    poll(clock)
+    sync(clock)  # the cursor has passed the call's start
+    sim.end_call(first)
+    clock.advance(seconds=2)
+    with refusing("update", "calls_awaitedcdr"):
+        poll(clock)  # the end is not noted
+    sim.add_call("905441112233", "111", callinfo=CALLINFO_TALKING)
+    clock.advance(seconds=2)
+    poll(clock)  # calls come and go: every open wait of a call no longer live is closed
+    clock.advance(seconds=30)
+    sync(clock)
+
+    assert CallRecord.objects.filter(calldate=START).exists()
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
+def test_a_call_whose_row_never_comes_is_asked_less_and_less_then_left_to_the_sweep(
     sim, clock, caplog
 ):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
     poll(clock)
+    clock.advance(minutes=20)
+    sync(clock)
     sim.end_call(channel, cdr_delay=3 * 86400)  # as good as never
-    clock.advance(seconds=2)
     poll(clock)
-    clock.advance(hours=23)
-    sync(clock)
-    assert cdr_sync.sync_status(clock()).awaiting == 1
-    clock.advance(hours=1, minutes=1)
+    ended = clock()
     sim.clear_request_log()
+    asked_at = []
+    for _ in range(60):  # an hour of periodic syncs, one a minute
+        clock.advance(minutes=1)
+        before = len(lookups_of(sim, START))
+        sync(clock)
+        if len(lookups_of(sim, START)) > before:
+            asked_at.append(clock() - ended)
+    assert asked_at == [timedelta(minutes=m) for m in (1, 2, 10, 30)]
+    assert cdr_sync.sync_status(clock()).awaiting == 1  # the sweep's to settle now
 
-    sync(clock)
+    clock.advance(hours=23)
+    cdr_sync.sweep(now=clock())  # a day past its end, the sweep has not found it either
 
     assert cdr_sync.sync_status(clock()).awaiting == 0
     assert "Gave up waiting for the CDR rows of 1 calls" in caplog.text
-    assert all(start > START for start, _ in cdr_windows(sim))  # no longer asked for
+
+
+def test_a_call_in_progress_when_a_three_day_cdr_fault_starts_reaches_history(sim, clock, caplog):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sync(clock)
+    clock.advance(minutes=10)
+    poll(clock)
+    sync(clock)  # the cursor passes the call's start: its row is not written yet
+    cdr_down = unreachable_pbx()
+    clock.advance(minutes=30)
+    sim.end_call(channel)  # a 40-minute call
+    clock.advance(seconds=2)
+    poll(clock)  # live polls still work
+    for _ in range(3):
+        clock.advance(hours=24)
+        poll(clock)
+        with pytest.raises(PbxError):
+            sync_recent(cdr_down, now=clock())
+    assert "Gave up" not in caplog.text  # no lookup has succeeded: nothing is known of its row
+
+    catch_up(clock)
+
+    assert_every_row_stored_once(sim)
+    assert CallRecord.objects.get().calldate == START
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
+def test_a_call_in_progress_when_the_stack_stops_for_three_days_reaches_history(
+    sim, clock, live_redis
+):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    sync(clock)
+    clock.advance(minutes=10)
+    poll(clock)
+    sync(clock)
+    # The whole stack stops; the call ends while it is down; its Redis comes back empty.
+    clock.advance(minutes=30)
+    sim.end_call(channel)
+    clock.advance(days=3)
+    live_redis.flushdb()
+    poll(clock)
+
+    catch_up(clock)
+
+    assert_every_row_stored_once(sim)
+    assert CallRecord.objects.get().calldate == START
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
+def test_a_call_still_live_when_redis_is_flushed_is_awaited_once(sim, clock, live_redis):
+    channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    clock.advance(minutes=10, seconds=0.6)  # the inferred start may now differ by a second
+    live_redis.flushdb()
+    poll(clock)  # a fresh live state: the call is new to it, not to the history
+    sim.end_call(channel)
+    clock.advance(seconds=2)
+    poll(clock)
+    clock.advance(seconds=30)
+    sync(clock)
+
+    assert_every_row_stored_once(sim)
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+
+
+def test_the_periodic_sync_does_not_wait_while_the_sweep_stores(sim, clock, live_redis, caplog):
+    caplog.set_level(logging.INFO, logger="calls.cdr_sync")
+    sim.add_cdr(CALLER, "110", started_at=clock() - timedelta(minutes=5))
+    with live_redis.lock(cdr_sync.LOCK_KEY, timeout=60):  # the sweep holds the store lock
+        began = time.monotonic()
+        sync(clock)
+        waited = time.monotonic() - began
+
+    assert waited < 5, "the sync blocked a worker waiting for the store lock"
+    assert stored() == []
+    assert "runs again" in caplog.text
+    sync(clock)  # the next run stores
+    assert_every_row_stored_once(sim)
+
+
+def test_health_says_stale_when_no_sweep_has_ever_finished(sim, clock):
+    sync(clock)
+    for _ in range(3 * 6):  # three hours of periodic syncs, and no sweep
+        clock.advance(minutes=10)
+        sync(clock)
+        assert not cdr_sync.sync_status(clock()).stale
+    clock.advance(minutes=10)
+    sync(clock)
+
+    assert cdr_sync.sync_status(clock()).stale
+    cdr_sync.sweep(now=clock())
+    assert not cdr_sync.sync_status(clock()).stale
+
+
+def test_a_sweep_stops_before_its_time_limit_and_the_next_one_continues(sim, clock, settings):
+    clock.advance(hours=30)
+    for hour in range(1, 24, 2):  # rows all over the day the sweep re-reads
+        sim.add_cdr(CALLER, "110", started_at=clock() - timedelta(hours=hour), duration=3)
+    sim.set_fault("latency", latency=0.2)  # a slow PBX: each window takes a while
+    budget = cdr_sync.request_budget()
+    assert budget >= 2 * settings.TELSAM_API_TIMEOUT  # a request may overrun by a socket read
+
+    began = time.monotonic()
+    cdr_sync.sweep(now=clock(), deadline=began + budget + 0.5)
+
+    assert time.monotonic() - began < budget + 0.5, "a request started too close to the limit"
+    first_pass = cdr_windows(sim)
+    assert 1 <= len(first_pass) < 20, "the sweep did not stop at its deadline"
+    assert cdr_sync.sync_status(clock()).swept_at is None  # no full pass yet
+    sim.set_fault(None)
+    sim.clear_request_log()
+    clock.advance(hours=1)
+
+    cdr_sync.sweep(now=clock())
+
+    second_pass = cdr_windows(sim)
+    assert second_pass[0][0] == first_pass[-1][1] - cdr_sync.OVERLAP  # on from where it stopped
+    assert cdr_sync.sync_status(clock()).swept_at == clock()
+    assert_every_row_stored_once(sim)
+
+
+def test_the_sync_stops_before_its_time_limit_and_says_how_far_behind(sim, clock, caplog):
+    sync(clock)
+    clock.advance(hours=12)  # twelve windows to catch up
+    sim.set_fault("latency", latency=0.2)
+    began = time.monotonic()
+
+    sync_recent(now=clock(), deadline=began + cdr_sync.request_budget() + 0.5)
+
+    assert time.monotonic() - began < cdr_sync.request_budget() + 0.5
+    assert 1 <= len(cdr_windows(sim)) < cdr_sync.WINDOWS_PER_RUN
+    assert cdr_sync.sync_status(clock()).behind > timedelta(hours=1)
+    assert "behind" in caplog.text
+
+
+def test_the_task_limits_and_the_lock_follow_the_api_timeout(settings):
+    from calls.tasks import sweep_cdr_task, sync_recent_cdr_task
+
+    assert sync_recent_cdr_task.soft_time_limit == cdr_sync.sync_time_limit()
+    assert sweep_cdr_task.soft_time_limit == cdr_sync.sweep_time_limit()
+    for timeout in (settings.TELSAM_API_TIMEOUT, 120):
+        settings.TELSAM_API_TIMEOUT = timeout
+        budget = cdr_sync.request_budget()
+        for soft in (cdr_sync.sync_time_limit(), cdr_sync.sweep_time_limit()):
+            assert soft >= 3 * budget  # room for requests, however long the timeout
+            assert cdr_sync.lock_timeout() > cdr_sync.hard_time_limit(soft)
+
+
+def test_one_row_never_settles_two_calls_of_one_caller(sim, clock):
+    first = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    clock.advance(seconds=30)
+    second = sim.add_call(CALLER, "111", callinfo=CALLINFO_TALKING)  # within MATCH_TOLERANCE
+    poll(clock)
+    clock.advance(minutes=5)
+    sim.end_call(first)
+    clock.advance(seconds=2)
+    poll(clock)
+    sync(clock)  # the first call's row settles the first call
+    sim.end_call(second, cdr_delay=3600)
+    clock.advance(seconds=2)
+    poll(clock)
+    clock.advance(minutes=1)
+    sync(clock)  # the window around the second call's start holds the first call's row again
+
+    assert cdr_sync.sync_status(clock()).awaiting == 1  # still waiting for the second's own row
+    clock.advance(hours=1, minutes=1)
+    sync(clock)
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+    assert_every_row_stored_once(sim)
+
+
+def test_the_backfill_does_not_store_while_the_sync_holds_the_store_lock(sim, live_redis):
+    sim.add_cdr(CALLER, "110", started_at=START + timedelta(hours=1))
+    lock = live_redis.lock(cdr_sync.LOCK_KEY, timeout=60, thread_local=False)
+    assert lock.acquire()
+    released_at = []
+
+    def the_sync_finishes() -> None:
+        released_at.append(time.monotonic())
+        lock.release()
+
+    timer = threading.Timer(0.5, the_sync_finishes)  # a sync storing for half a second
+    timer.start()
+    try:
+        call_command("sync_cdr", "--from", "2026-11-27", "--to", "2026-11-27", stdout=io.StringIO())
+        finished_at = time.monotonic()
+    finally:
+        timer.join()
+
+    assert finished_at > released_at[0], "the backfill stored while the sync held the lock"
+    assert_every_row_stored_once(sim)
 
 
 def test_beat_runs_the_sweep_at_least_hourly(settings):
     [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "calls.sweep_cdr"]
     assert entry["schedule"] <= 3600
+    assert timedelta(seconds=entry["schedule"]) == cdr_sync.sweep_every()
     assert "calls.sweep_cdr" in app.tasks
     assert timedelta(hours=24) <= cdr_sync.SWEEP_SPAN

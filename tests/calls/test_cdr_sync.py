@@ -8,9 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from calls.cdr_sync import sync_recent, sync_window
-from calls.models import CallRecord
+from calls.history import mark_called_back
+from calls.models import CallRecord, PendingCallback
 from customers.models import PhoneNumber
 from customers.services import customer_create
 
@@ -98,6 +102,41 @@ def test_a_changed_row_at_the_pbx_is_updated(pbx_settings):
     summary = sync_window(*window(AFTERNOON))
     assert (summary.new, summary.updated) == (0, 1)
     assert CallRecord.objects.get().userfield == "second"
+
+
+def test_re_reading_unchanged_rows_leaves_the_callbacks_alone(pbx_settings, sam):
+    """The sweep re-reads a day of rows every hour: rebuilding the callbacks of every number it
+    saw would race an agent's "called back" click and bring the callback back."""
+    sim, missed_at = pbx_settings.sim, timezone.now() - timedelta(hours=2)
+    sim.add_cdr("905321234567", "110", started_at=missed_at, disposition="NO ANSWER")
+    sim.add_cdr("905441112233", "110", started_at=missed_at, disposition="NO ANSWER")
+    sync_window(*window(missed_at))
+    assert PendingCallback.objects.count() == 2
+    mark_called_back("+905441112233", sam)
+
+    with CaptureQueriesContext(connection) as queries:
+        summary = sync_window(*window(missed_at))  # the same rows again, unchanged
+
+    assert (summary.new, summary.updated) == (0, 0)
+    assert not [q for q in queries if PendingCallback._meta.db_table in q["sql"]]
+    assert list(PendingCallback.objects.values_list("number", flat=True)) == ["+905321234567"]
+
+
+def test_a_row_that_changes_refreshes_its_callback(pbx_settings):
+    sim, missed_at = pbx_settings.sim, timezone.now() - timedelta(hours=2)
+    sim.add_cdr("905321234567", "110", started_at=missed_at, disposition="NO ANSWER")
+    sync_window(*window(missed_at))
+    assert PendingCallback.objects.filter(number="+905321234567").exists()
+    sim.reset()
+    sim.add_cdr(  # the PBX corrects the row: the call was answered after all
+        "905321234567",
+        "110",
+        started_at=missed_at,
+        disposition="ANSWERED",
+        overrides={"id": CallRecord.objects.get().pbx_id},
+    )
+    assert sync_window(*window(missed_at)).updated == 1
+    assert not PendingCallback.objects.exists()
 
 
 def test_calls_link_to_the_customer_and_follow_number_changes(

@@ -37,6 +37,7 @@ def celery(pbx, tmp_path: Path, *roles: str, interval: float = 1.0) -> Iterator[
         yield
 
 
+@pytest.mark.django_db  # the poll that succeeds notes the calls for the history
 def test_concurrent_polls_reach_the_pbx_once(pbx_settings):
     pbx_settings.sim.set_fault("latency", latency=0.4)
     with ThreadPoolExecutor(max_workers=5) as pool:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from calls.cdr_sync import SyncSummary, day_windows, sync_window
+from calls.cdr_sync import LOCK_WAIT, SyncSummary, day_windows, storing, sync_window
 from calls.telsam import PbxError, client_from_settings
 
 BAR_WIDTH = 30
@@ -38,10 +38,18 @@ class Command(BaseCommand):
         client = client_from_settings()
         total, failed = SyncSummary(), []
         for done, (window_start, window_end) in enumerate(windows, start=1):
-            try:
-                total.add(sync_window(window_start, window_end, client))
-            except PbxError as exc:
-                failed.append(f"{window_end:%Y-%m-%d}: {exc}")
+            # The store lock, per day: the periodic sync and the sweep go on in between.
+            with storing() as locked:
+                try:
+                    if not locked:
+                        failed.append(
+                            f"{window_end:%Y-%m-%d}: the periodic sync or the sweep kept the "
+                            f"store lock for over {LOCK_WAIT} s"
+                        )
+                    else:
+                        total.add(sync_window(window_start, window_end, client))
+                except PbxError as exc:
+                    failed.append(f"{window_end:%Y-%m-%d}: {exc}")
             self._progress(done, len(windows), window_end)
         self.stdout.write("")
         self.stdout.write(
