@@ -68,7 +68,10 @@ class SessionPass:
 
 
 class WatchedSocket(Protocol):
-    async def end(self, standing: Standing) -> None: ...
+    def end(self, standing: Standing) -> None:
+        """Stop streaming at once: nothing is sent after this returns."""
+
+    async def close(self, code: int) -> None: ...
 
 
 def standings(passes: Sequence[SessionPass]) -> list[Standing]:
@@ -173,6 +176,11 @@ class SessionWatch:
         self._admitting: list[tuple[SessionPass, asyncio.Future[Standing]]] = []
         self._admission: asyncio.Task[None] | None = None
         self._failing = False
+        self._closing: set[asyncio.Task[None]] = set()  # referenced until done
+
+    def __len__(self) -> int:
+        """How many open sockets are watched."""
+        return len(self._watched)
 
     async def admit(self, entry: SessionPass) -> Standing:
         """The standing of a connecting socket's pass. One check runs at a time: the sockets that
@@ -222,11 +230,21 @@ class SessionWatch:
                 self._failing = False
             for (socket, entry), standing in zip(watched, results, strict=True):
                 if standing is not Standing.OK and self._watched.get(socket) is entry:
+                    # Streaming stops for all of them now; the closes each run on their own: a
+                    # close waits for a browser that stopped reading until TCP gives up (minutes),
+                    # and must not hold up the other closes or the next check.
                     self.forget(socket)
-                    try:
-                        await socket.end(standing)
-                    except Exception:  # already gone is as good as closed
-                        logger.debug("The socket was already gone", exc_info=True)
+                    socket.end(standing)
+                    closing = asyncio.create_task(_close_quietly(socket, standing))
+                    self._closing.add(closing)
+                    closing.add_done_callback(self._closing.discard)
+
+
+async def _close_quietly(socket: WatchedSocket, standing: Standing) -> None:
+    try:
+        await socket.close(code=standing.value)
+    except Exception:  # already gone is as good as closed
+        logger.debug("The socket was already gone", exc_info=True)
 
 
 _watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionWatch] = (

@@ -8,6 +8,7 @@ with that browser's cookie. The server checks its open sockets every few seconds
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 from calls.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from calls.session_watch import SessionPass, Standing, session_watch
 from telsam_panel.asgi import application
 from tests.calls.test_live_pipeline import ORIGIN, poll
 
@@ -190,3 +192,36 @@ async def test_every_role_that_shows_live_calls_is_let_in(alice, sam, persona):
     panel = await panel_of(await browser_of(user))
     await still_streaming(panel)
     await panel.disconnect()
+
+
+class StuckPanel:
+    """A socket whose close never completes, as when the server's buffer for a browser that
+    stopped reading is full (a test cannot make the ASGI server's close wait on TCP)."""
+
+    def __init__(self) -> None:
+        self.ended: Standing | None = None
+        self.closing = asyncio.Event()
+
+    def end(self, standing: Standing) -> None:
+        self.ended = standing
+
+    async def close(self, code: int) -> None:
+        self.closing.set()
+        await asyncio.Event().wait()
+
+
+async def test_a_browser_that_stopped_reading_does_not_hold_up_the_other_panels_closing(alice):
+    stuck_browser, other_browser = await browser_of(alice), await browser_of(alice)
+    stuck = StuckPanel()
+    entry = SessionPass(session_key(stuck_browser), alice.pk, alice.get_session_auth_hash())
+    session_watch().watch(stuck, entry)  # first in line at every check
+    panel = await panel_of(other_browser)
+
+    started = time.monotonic()
+    await sync_to_async(_change_password)(other_browser)  # ends both sessions
+
+    code, seconds = await closing_of(panel, started)
+    assert (code, seconds < CLOSES_WITHIN_S) == (CLOSE_UNAUTHENTICATED, True)
+    assert stuck.ended is Standing.SESSION_ENDED
+    assert stuck.closing.is_set()
+    assert len(session_watch()) == 0
