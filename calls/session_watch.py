@@ -17,7 +17,10 @@ password hash): a removed role must take effect within seconds, and the queries 
 (1,000 panels of 1,000 users: 30–40 ms on SQLite, 40–60 ms on PostgreSQL, on a busy 2-core
 machine). While the database cannot be reached the panels stay open: the live calls do not need
 it, and nobody can end a session in it meanwhile; the first check after it is back closes the
-sessions that expired in between.
+sessions that expired in between. A check that gets no answer within `CHECK_TIMEOUT_SECONDS` (a
+partition: no error, just silence) counts as the database out of reach: open panels stay, and a
+connecting one is closed with 1011 and retries. No check starts while an earlier one still waits
+in its thread.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 # Panels close at most this long (plus one check) after their session ended: within 5 s.
 CHECK_SECONDS = 2.0
+# A check that takes longer has lost the database (a partition, a lock): it is given up.
+CHECK_TIMEOUT_SECONDS = 3.0
 # Rows per IN (…) list: SQLite refuses more than a few thousand parameters in one query.
 _CHUNK = 500
 
@@ -177,6 +182,7 @@ class SessionWatch:
         self._admission: asyncio.Task[None] | None = None
         self._failing = False
         self._closing: set[asyncio.Task[None]] = set()  # referenced until done
+        self._checking: asyncio.Future[list[Standing]] | None = None
 
     def __len__(self) -> int:
         """How many open sockets are watched."""
@@ -199,11 +205,23 @@ class SessionWatch:
     def forget(self, socket: WatchedSocket) -> None:
         self._watched.pop(socket, None)
 
+    async def _bounded_check(self, passes: list[SessionPass]) -> list[Standing]:
+        """`standings(passes)`, or TimeoutError after CHECK_TIMEOUT_SECONDS (waiting for the
+        previous check included). A thread cannot be stopped: a check given up keeps its thread
+        and its database connection until the database answers, so the next one starts only
+        after it has ended, and a partition costs one waiting thread, not one per attempt."""
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            while self._checking is not None and not self._checking.done():
+                await asyncio.wait({self._checking})
+            self._checking = asyncio.ensure_future(_check(passes))
+            self._checking.add_done_callback(_retrieve)
+            return await asyncio.shield(self._checking)
+
     async def _admit(self) -> None:
         while self._admitting:
             batch, self._admitting = self._admitting, []
             try:
-                results = await _check([entry for entry, _ in batch])
+                results = await self._bounded_check([entry for entry, _ in batch])
             except Exception as exc:  # each waiting socket fails with it, not the others
                 results = [exc] * len(batch)
             for (_, answer), result in zip(batch, results, strict=True):
@@ -219,10 +237,13 @@ class SessionWatch:
             await asyncio.sleep(CHECK_SECONDS)
             watched = list(self._watched.items())
             try:
-                results = await _check([entry for _, entry in watched])
-            except Exception as exc:
+                results = await self._bounded_check([entry for _, entry in watched])
+            except Exception as exc:  # the panels stay open meanwhile (module docstring)
                 if not self._failing:
-                    logger.warning("Cannot check the open panels' sessions, retrying: %s", exc)
+                    logger.warning(
+                        "Cannot check the open panels' sessions, retrying: %s",
+                        exc or f"no answer within {CHECK_TIMEOUT_SECONDS:g} s",
+                    )
                 self._failing = True
                 continue
             if self._failing:
@@ -238,6 +259,11 @@ class SessionWatch:
                     closing = asyncio.create_task(_close_quietly(socket, standing))
                     self._closing.add(closing)
                     closing.add_done_callback(self._closing.discard)
+
+
+def _retrieve(check: asyncio.Future) -> None:
+    if not check.cancelled():
+        check.exception()  # a check given up still fails, its waiter gone: nobody else reads it
 
 
 async def _close_quietly(socket: WatchedSocket, standing: Standing) -> None:
