@@ -231,3 +231,28 @@ async def test_a_panel_whose_resync_fails_closes_with_1011_and_is_kept_nowhere(
     closing = await panel.receive_output(timeout=10)
     assert closing == {"type": "websocket.close", "code": CLOSE_INTERNAL_ERROR}
     assert (len(process_fanout()), len(session_watch())) == (0, 0)
+
+
+class EndingBrowser(RecordingBrowser):
+    """A socket whose session ends (calls.session_watch discards it) during its first send."""
+
+    async def send(self, text_data: str) -> None:
+        await super().send(text_data)
+        process_fanout().discard(self)
+        await asyncio.sleep(0)
+
+
+async def test_a_socket_discarded_while_its_pending_pushes_go_out_gets_no_more():
+    await poll()
+    fanout = process_fanout()
+    live, browser = RecordingBrowser(), EndingBrowser()
+    await fanout.add(live)
+    await fanout.go_live(live)
+    await fanout.add(browser)  # its snapshot is being read
+    await poll()
+    await poll()
+    await until(lambda: len(live.texts) == 2)  # so two pushes wait for `browser`
+    fanout.discard(live)
+    await fanout.go_live(browser)
+    assert len(browser.texts) == 1  # the push being sent when it ended, and nothing after
+    assert len(fanout) == 0
