@@ -123,14 +123,15 @@ def _hash_holds(entry: SessionPass, user) -> bool:
     )
 
 
-# A user's valid session hashes by (id, password hash, secret): an HMAC per user and check was a
-# third of a check's time, and they change only with the password or the secrets.
-_known_hashes: dict[tuple[int, str, str], tuple[str, ...]] = {}
+# A user's valid session hashes by (id, password hash, secrets): an HMAC per user and check was a
+# third of a check's time, and they change only with the password or the secrets (a fallback
+# secret dropped ends the sessions only it had signed).
+_known_hashes: dict[tuple[int, str, str, tuple[str, ...]], tuple[str, ...]] = {}
 _KNOWN_HASHES_MAX = 50_000
 
 
 def _valid_hashes(user) -> tuple[str, ...]:
-    key = (user.pk, user.password, settings.SECRET_KEY)
+    key = (user.pk, user.password, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
     hashes = _known_hashes.get(key)
     if hashes is None:
         if len(_known_hashes) >= _KNOWN_HASHES_MAX:
