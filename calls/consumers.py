@@ -58,19 +58,28 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
         # every few seconds with the process's other sockets (calls.session_watch).
         session = self.scope["session"]
         entry = SessionPass(session.session_key, user.pk, session.get(HASH_SESSION_KEY, ""))
-        standing = await session_watch().admit(entry)
+        try:
+            standing = await session_watch().admit(entry)
+        except Exception as exc:  # the database is out of reach: the page retries
+            logger.warning("Could not check a connecting panel's session, closing it: %s", exc)
+            standing = None
+        # Accepted before anything can close it: a close before the accept would be an HTTP 403,
+        # which the page sees as 1006 instead of the code below. No data goes out before the
+        # snapshot.
+        await self.accept()
         if standing is not Standing.OK:
-            await self.accept()
-            await self.close(code=standing.value)
+            await self.close(code=CLOSE_INTERNAL_ERROR if standing is None else standing.value)
             return
         session_watch().watch(self, entry)
-        # Subscribe first, then read the state, so no diff can fall between the two.
-        await self._join_broadcast()
-        await self.accept()
-        await self._send_snapshot()
+        await self._resync()
 
     async def disconnect(self, code: int) -> None:
-        if self._resync_later is not None:
+        self._stop_streaming()
+
+    def _stop_streaming(self) -> None:
+        """No push and no answer after this; the process forgets the socket."""
+        self._ended = True
+        if self._resync_later not in (None, asyncio.current_task()):  # not when it closes itself
             self._resync_later.cancel()
         session_watch().forget(self)
         process_fanout().discard(self)
@@ -96,33 +105,38 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
         return ResyncAllowance()
 
     async def _resync(self) -> None:
-        # Group membership expires in the channel layer and is lost when Redis restarts; a
-        # resync (sent by a page that has heard nothing for a while) renews it.
-        await self._join_broadcast()
-        await self._send_snapshot()
-
-    async def _resync_when_allowed(self) -> None:
+        """Join (group membership expires in the channel layer and is lost when Redis restarts;
+        a resync, sent by a page that has heard nothing for a while, renews it), then send the
+        snapshot. If that fails, the socket leaves the process's tables and closes with 1011, and
+        the page reconnects: Channels calls `disconnect` only after handlers that returned, so a
+        failing join (Redis restarting) would otherwise leave a socket collecting pushes for
+        hours at every reconnect attempt."""
         try:
-            while self._resync_wanted:
-                wait = self._resyncs.take()
-                if wait:
-                    await asyncio.sleep(wait)
-                    continue
-                self._resync_wanted = False
-                await self._resync()
-        except Exception as exc:  # as an answer given at once would: the page reconnects
-            logger.warning("Could not answer a resync, closing the socket: %s", exc)
+            await self._join_broadcast()
+            await self._send_snapshot()
+        except Exception as exc:
+            logger.warning("Could not send a panel its snapshot, closing the socket: %s", exc)
+            self._stop_streaming()
             with contextlib.suppress(Exception):  # already gone is as good as closed
                 await self.close(code=CLOSE_INTERNAL_ERROR)
 
-    async def end(self, standing: Standing) -> None:
-        """The session ended or the role went (calls.session_watch): no push after this."""
-        self._ended = True
-        process_fanout().discard(self)
-        await self.close(code=standing.value)
+    async def _resync_when_allowed(self) -> None:
+        while self._resync_wanted:
+            wait = self._resyncs.take()
+            if wait:
+                await asyncio.sleep(wait)
+                continue
+            self._resync_wanted = False
+            await self._resync()
+
+    def end(self, standing: Standing) -> None:
+        """The session ended or the role went (calls.session_watch): no push after this returns.
+        The watch then closes the socket with `standing` as its code."""
+        self._stop_streaming()
 
     async def _join_broadcast(self) -> None:
-        # Pushes reach this socket through the process's one group member (calls.fanout).
+        # Subscribed first, then the state read, so no diff can fall between the two. Pushes
+        # reach this socket through the process's one group member (calls.fanout).
         if not self._ended:  # a resync that came as the session ended gets nothing
             await process_fanout().add(self)
 

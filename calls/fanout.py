@@ -62,20 +62,31 @@ class ProcessFanout:
         # A socket's pushes waiting for its snapshot (a list), or None once it is live.
         self._sockets: dict[Socket, list[str] | None] = {}
 
+    def __len__(self) -> int:
+        """How many sockets this process pushes to or collects pushes for."""
+        return len(self._sockets)
+
     async def add(self, socket: Socket) -> None:
         """Start collecting pushes for `socket`; returns once this process is in the group, so the
         snapshot read after it cannot miss a diff."""
         # Held before the first await: a resyncing browser must get nothing between its request
         # and its snapshot, or it sees another gap and asks again (a storm that fed itself).
         self._sockets[socket] = []
-        await self.join()
+        try:
+            await self.join()
+        except BaseException:
+            # Not in the group, so no snapshot follows and nobody would ever discard it: its
+            # pending list would grow with every push for as long as the process runs.
+            self.discard(socket)
+            raise
         if self._listener is None or self._listener.done():
             self._listener = asyncio.create_task(self._listen(), name="live-calls fan-out")
 
     async def go_live(self, socket: Socket) -> None:
         """The snapshot has been sent: deliver what came meanwhile, then every push as it comes."""
-        pending = self._sockets.get(socket)
-        while pending:
+        # Looked up again after each send: the socket may be discarded meanwhile (its session
+        # ended, calls.session_watch), and a closed socket must get nothing more.
+        while pending := self._sockets.get(socket):
             await socket.send(text_data=pending.pop(0))
         if socket in self._sockets:
             self._sockets[socket] = None

@@ -4,8 +4,8 @@ A session ends in many ways: logout, expiry, an administrator deleting it, a pas
 session's auth hash no longer matches), the user deactivated; a role can be taken away while the
 session lasts. Most of them never pass through this process, so instead of being told, each web
 process looks: every `CHECK_SECONDS` it checks all its open sockets at once and closes those whose
-session ended (4401) or whose user lost the permission for live calls (4403), before any further
-push reaches them.
+session ended (4401) or whose user lost the permission for live calls (4403); no push reaches them
+after the check that finds them (until then, up to `CHECK_SECONDS`, they still stream).
 
 Why one batch per process: a web process holds about a thousand panels. One check for all of them
 is four queries (their sessions, their users, the users' own and group permissions), chunked past
@@ -17,7 +17,10 @@ password hash): a removed role must take effect within seconds, and the queries 
 (1,000 panels of 1,000 users: 30–40 ms on SQLite, 40–60 ms on PostgreSQL, on a busy 2-core
 machine). While the database cannot be reached the panels stay open: the live calls do not need
 it, and nobody can end a session in it meanwhile; the first check after it is back closes the
-sessions that expired in between.
+sessions that expired in between. A check that gets no answer within `CHECK_TIMEOUT_SECONDS` (a
+partition: no error, just silence) counts as the database out of reach: open panels stay, and a
+connecting one is closed with 1011 and retries. No check starts while an earlier one still waits
+in its thread.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 # Panels close at most this long (plus one check) after their session ended: within 5 s.
 CHECK_SECONDS = 2.0
+# A check that takes longer has lost the database (a partition, a lock): it is given up.
+CHECK_TIMEOUT_SECONDS = 3.0
 # Rows per IN (…) list: SQLite refuses more than a few thousand parameters in one query.
 _CHUNK = 500
 
@@ -68,7 +73,10 @@ class SessionPass:
 
 
 class WatchedSocket(Protocol):
-    async def end(self, standing: Standing) -> None: ...
+    def end(self, standing: Standing) -> None:
+        """Stop streaming at once: nothing is sent after this returns."""
+
+    async def close(self, code: int) -> None: ...
 
 
 def standings(passes: Sequence[SessionPass]) -> list[Standing]:
@@ -115,14 +123,15 @@ def _hash_holds(entry: SessionPass, user) -> bool:
     )
 
 
-# A user's valid session hashes by (id, password hash, secret): an HMAC per user and check was a
-# third of a check's time, and they change only with the password or the secrets.
-_known_hashes: dict[tuple[int, str, str], tuple[str, ...]] = {}
+# A user's valid session hashes by (id, password hash, secrets): an HMAC per user and check was a
+# third of a check's time, and they change only with the password or the secrets (a fallback
+# secret dropped ends the sessions only it had signed).
+_known_hashes: dict[tuple[int, str, str, tuple[str, ...]], tuple[str, ...]] = {}
 _KNOWN_HASHES_MAX = 50_000
 
 
 def _valid_hashes(user) -> tuple[str, ...]:
-    key = (user.pk, user.password, settings.SECRET_KEY)
+    key = (user.pk, user.password, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
     hashes = _known_hashes.get(key)
     if hashes is None:
         if len(_known_hashes) >= _KNOWN_HASHES_MAX:
@@ -173,6 +182,12 @@ class SessionWatch:
         self._admitting: list[tuple[SessionPass, asyncio.Future[Standing]]] = []
         self._admission: asyncio.Task[None] | None = None
         self._failing = False
+        self._closing: set[asyncio.Task[None]] = set()  # referenced until done
+        self._checking: asyncio.Future[list[Standing]] | None = None
+
+    def __len__(self) -> int:
+        """How many open sockets are watched."""
+        return len(self._watched)
 
     async def admit(self, entry: SessionPass) -> Standing:
         """The standing of a connecting socket's pass. One check runs at a time: the sockets that
@@ -191,11 +206,23 @@ class SessionWatch:
     def forget(self, socket: WatchedSocket) -> None:
         self._watched.pop(socket, None)
 
+    async def _bounded_check(self, passes: list[SessionPass]) -> list[Standing]:
+        """`standings(passes)`, or TimeoutError after CHECK_TIMEOUT_SECONDS (waiting for the
+        previous check included). A thread cannot be stopped: a check given up keeps its thread
+        and its database connection until the database answers, so the next one starts only
+        after it has ended, and a partition costs one waiting thread, not one per attempt."""
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            while self._checking is not None and not self._checking.done():
+                await asyncio.wait({self._checking})
+            self._checking = asyncio.ensure_future(_check(passes))
+            self._checking.add_done_callback(_retrieve)
+            return await asyncio.shield(self._checking)
+
     async def _admit(self) -> None:
         while self._admitting:
             batch, self._admitting = self._admitting, []
             try:
-                results = await _check([entry for entry, _ in batch])
+                results = await self._bounded_check([entry for entry, _ in batch])
             except Exception as exc:  # each waiting socket fails with it, not the others
                 results = [exc] * len(batch)
             for (_, answer), result in zip(batch, results, strict=True):
@@ -211,10 +238,13 @@ class SessionWatch:
             await asyncio.sleep(CHECK_SECONDS)
             watched = list(self._watched.items())
             try:
-                results = await _check([entry for _, entry in watched])
-            except Exception as exc:
+                results = await self._bounded_check([entry for _, entry in watched])
+            except Exception as exc:  # the panels stay open meanwhile (module docstring)
                 if not self._failing:
-                    logger.warning("Cannot check the open panels' sessions, retrying: %s", exc)
+                    logger.warning(
+                        "Cannot check the open panels' sessions, retrying: %s",
+                        exc or f"no answer within {CHECK_TIMEOUT_SECONDS:g} s",
+                    )
                 self._failing = True
                 continue
             if self._failing:
@@ -222,11 +252,26 @@ class SessionWatch:
                 self._failing = False
             for (socket, entry), standing in zip(watched, results, strict=True):
                 if standing is not Standing.OK and self._watched.get(socket) is entry:
+                    # Streaming stops for all of them now; the closes each run on their own: a
+                    # close waits for a browser that stopped reading until TCP gives up (minutes),
+                    # and must not hold up the other closes or the next check.
                     self.forget(socket)
-                    try:
-                        await socket.end(standing)
-                    except Exception:  # already gone is as good as closed
-                        logger.debug("The socket was already gone", exc_info=True)
+                    socket.end(standing)
+                    closing = asyncio.create_task(_close_quietly(socket, standing))
+                    self._closing.add(closing)
+                    closing.add_done_callback(self._closing.discard)
+
+
+def _retrieve(check: asyncio.Future) -> None:
+    if not check.cancelled():
+        check.exception()  # a check given up still fails, its waiter gone: nobody else reads it
+
+
+async def _close_quietly(socket: WatchedSocket, standing: Standing) -> None:
+    try:
+        await socket.close(code=standing.value)
+    except Exception:  # already gone is as good as closed
+        logger.debug("The socket was already gone", exc_info=True)
 
 
 _watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionWatch] = (

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from calls import events
+from calls.consumers import CLOSE_INTERNAL_ERROR
 from calls.fanout import process_fanout
 from calls.live_state import load_snapshot_text
+from calls.session_watch import session_watch
 from tests.calls.test_live_pipeline import connected_panel, next_diff, open_panel, poll
+from tests.stack import Process, free_port, redis_server, wait_for_redis
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -177,3 +181,78 @@ async def test_a_stuck_socket_is_closed_and_the_others_keep_getting_pushes(pbx_s
         assert [first["seq"] + 1] == [second["seq"]]
     finally:
         await panel.disconnect()
+
+
+@pytest.fixture
+def own_layer_redis(settings, tmp_path) -> Iterator[Process]:
+    """The channel layer on a private Redis the test can stop (a Redis that refuses)."""
+    port = free_port()
+    server = redis_server(port, tmp_path).start()
+    url = f"redis://127.0.0.1:{port}/0"
+    wait_for_redis(url)
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            **settings.CHANNEL_LAYERS["default"],
+            "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}]},
+        }
+    }
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_a_socket_whose_join_fails_is_not_kept(own_layer_redis):
+    own_layer_redis.stop()
+    fanout = process_fanout()
+    with pytest.raises(Exception):  # noqa: B017 - whatever the layer raises for a refused Redis
+        await fanout.add(RecordingBrowser())
+    assert len(fanout) == 0  # no pushes piling up for a socket nobody will ever discard
+
+
+async def test_a_panel_whose_connect_fails_closes_with_1011_and_is_kept_nowhere(
+    alice, own_layer_redis
+):
+    own_layer_redis.stop()
+    panel = await open_panel(alice)
+    connected, _ = await panel.connect(timeout=10)
+    assert connected  # accepted, so the page sees the close code and reconnects
+    closing = await panel.receive_output(timeout=10)
+    assert closing == {"type": "websocket.close", "code": CLOSE_INTERNAL_ERROR}
+    assert (len(process_fanout()), len(session_watch())) == (0, 0)
+
+
+async def test_a_panel_whose_resync_fails_closes_with_1011_and_is_kept_nowhere(
+    alice, own_layer_redis
+):
+    panel, _ = await connected_panel(alice)
+    own_layer_redis.stop()
+    await panel.send_json_to({"type": "resync"})  # answered at once: within the allowance
+    closing = await panel.receive_output(timeout=10)
+    assert closing == {"type": "websocket.close", "code": CLOSE_INTERNAL_ERROR}
+    assert (len(process_fanout()), len(session_watch())) == (0, 0)
+
+
+class EndingBrowser(RecordingBrowser):
+    """A socket whose session ends (calls.session_watch discards it) during its first send."""
+
+    async def send(self, text_data: str) -> None:
+        await super().send(text_data)
+        process_fanout().discard(self)
+        await asyncio.sleep(0)
+
+
+async def test_a_socket_discarded_while_its_pending_pushes_go_out_gets_no_more():
+    await poll()
+    fanout = process_fanout()
+    live, browser = RecordingBrowser(), EndingBrowser()
+    await fanout.add(live)
+    await fanout.go_live(live)
+    await fanout.add(browser)  # its snapshot is being read
+    await poll()
+    await poll()
+    await until(lambda: len(live.texts) == 2)  # so two pushes wait for `browser`
+    fanout.discard(live)
+    await fanout.go_live(browser)
+    assert len(browser.texts) == 1  # the push being sent when it ended, and nothing after
+    assert len(fanout) == 0

@@ -8,6 +8,7 @@ with that browser's cookie. The server checks its open sockets every few seconds
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -17,11 +18,20 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from calls.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from calls.consumers import CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_UNAUTHENTICATED
+from calls.session_watch import (
+    CHECK_SECONDS,
+    CHECK_TIMEOUT_SECONDS,
+    SessionPass,
+    Standing,
+    session_watch,
+)
 from telsam_panel.asgi import application
+from tests.calls.test_fanout import until
 from tests.calls.test_live_pipeline import ORIGIN, poll
 
 pytestmark = [
@@ -190,3 +200,89 @@ async def test_every_role_that_shows_live_calls_is_let_in(alice, sam, persona):
     panel = await panel_of(await browser_of(user))
     await still_streaming(panel)
     await panel.disconnect()
+
+
+class StuckPanel:
+    """A socket whose close never completes, as when the server's buffer for a browser that
+    stopped reading is full (a test cannot make the ASGI server's close wait on TCP)."""
+
+    def __init__(self) -> None:
+        self.ended: Standing | None = None
+        self.closing = asyncio.Event()
+
+    def end(self, standing: Standing) -> None:
+        self.ended = standing
+
+    async def close(self, code: int) -> None:
+        self.closing.set()
+        await asyncio.Event().wait()
+
+
+async def test_a_browser_that_stopped_reading_does_not_hold_up_the_other_panels_closing(alice):
+    stuck_browser, other_browser = await browser_of(alice), await browser_of(alice)
+    stuck = StuckPanel()
+    entry = SessionPass(session_key(stuck_browser), alice.pk, alice.get_session_auth_hash())
+    session_watch().watch(stuck, entry)  # first in line at every check
+    panel = await panel_of(other_browser)
+
+    started = time.monotonic()
+    await sync_to_async(_change_password)(other_browser)  # ends both sessions
+
+    code, seconds = await closing_of(panel, started)
+    assert (code, seconds < CLOSES_WITHIN_S) == (CLOSE_UNAUTHENTICATED, True)
+    assert stuck.ended is Standing.SESSION_ENDED
+    assert stuck.closing.is_set()
+    assert len(session_watch()) == 0
+
+
+def _lock_permissions():
+    """Another connection holding the permission table (which only the checks read, not the login
+    or the session middleware), as a database behind a partition looks to the checks: their query
+    waits and never answers."""
+    locker = connection.copy()
+    with locker.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute("LOCK TABLE auth_permission IN ACCESS EXCLUSIVE MODE")
+    return locker
+
+
+def _unlock(locker) -> None:
+    with locker.cursor() as cursor:
+        cursor.execute("ROLLBACK")
+    locker.close()
+
+
+def _checks_waiting() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a table lock needs PostgreSQL")
+async def test_a_check_the_database_does_not_answer_gives_up_and_open_panels_stay(alice, caplog):
+    browser = await browser_of(alice)
+    panel = await panel_of(browser)
+    locker = await sync_to_async(_lock_permissions)()
+    try:
+        started = time.monotonic()
+        connecting = socket_of(browser)
+        connected, _ = await connecting.connect(timeout=CHECK_TIMEOUT_SECONDS + 3)
+        assert connected  # refused with a code the page answers by reconnecting
+        assert (await connecting.receive_output(timeout=3))["code"] == CLOSE_INTERNAL_ERROR
+        assert time.monotonic() - started < CHECK_TIMEOUT_SECONDS + 1.5
+        # The open panel keeps streaming while its checks time out, and a check that never
+        # answered holds the one database connection it had: none is started beside it.
+        await until(
+            lambda: "Cannot check the open panels' sessions" in caplog.text,
+            timeout=CHECK_SECONDS + CHECK_TIMEOUT_SECONDS + 2,
+        )
+        await still_streaming(panel)
+        assert await sync_to_async(_checks_waiting)() == 1
+    finally:
+        await sync_to_async(_unlock)(locker)
+    again = await panel_of(browser)
+    await still_streaming(again)
+    await asyncio.gather(panel.disconnect(), again.disconnect())
