@@ -1,4 +1,6 @@
-# Telsam Panel — `make demo` runs everything locally, `make test` runs the test suite.
+# Telsam Panel — `make demo` runs everything locally, `make test` runs the test suite (the browser
+# code's unit tests in tests/js/ with `node --test`, then pytest), `make lint` ruff and the browser
+# code's checks and unit tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -25,10 +27,11 @@ soak: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@# No build step for the browser code: at least make sure every module parses.
-	@if command -v node >/dev/null; then \
-	  for f in static/js/*.js; do node --input-type=module --check < $$f || exit 1; done; \
-	fi
+	@# No build step for the browser code: every module parses, and its pure parts pass their
+	@# unit tests (tests/js/, Node's built-in runner). Node is required: `apt-get install nodejs`.
+	@command -v node >/dev/null || { echo "error: make lint needs Node.js (apt-get install nodejs)" >&2; exit 1; }
+	@for f in static/js/*.js; do node --input-type=module --check < $$f || exit 1; done
+	node --test tests/js/*.test.mjs
 
 install: $(STAMP)
 

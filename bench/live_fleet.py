@@ -40,10 +40,14 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-# The browser's constants (static/js/live-connection.js).
+# The browser's reconnect constants (static/js/live-connection.js;
+# tests/test_protocol_client_constants.py keeps them equal). The page's silence watchdog is not
+# here: a fleet lives for one measurement of seconds, and the soak client (bench/soak_client.py)
+# is the one that follows a socket through hours of faults.
 BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 15.0
+BACKOFF_MAX_S = 5.0
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 OPEN_TIMEOUT_S = 10.0
 
 
@@ -205,11 +209,13 @@ class Client:
                     self.socket = socket
                     async for text in socket:
                         await self.handle(socket, text)
-                    if socket.close_code == CLOSE_UNAUTHENTICATED:
+                    # Neither refusal is retried, as on the page: it would fail the same way.
+                    if socket.close_code in (CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN):
                         self.unauthenticated = True
                         return
             except ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code == CLOSE_UNAUTHENTICATED:
+                refused = (CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN)
+                if exc.rcvd is not None and exc.rcvd.code in refused:
                     self.unauthenticated = True
                     return
             except (OSError, TimeoutError, InvalidHandshake) as exc:

@@ -209,7 +209,13 @@ class Soak:
 
         stack, args = self.stack, self.args
         clients = [
-            LiveClient(f"client-{i:02d}", stack.url, cookie, seed=args.seed + i)
+            LiveClient(
+                f"client-{i:02d}",
+                stack.url,
+                cookie,
+                seed=args.seed + i,
+                poll_interval=POLL_INTERVAL_S,
+            )
             for i, cookie in enumerate(self.seeded.cookies)
         ]
         tasks: list[asyncio.Task[Any]] = []

@@ -3,8 +3,9 @@
 It mirrors `static/js/live-connection.js` rule by rule (docs/websocket-protocol.md): apply the
 snapshot, apply diffs in `seq` order, ignore an old `seq`, ask for a `resync` on a gap, a new
 `run` or an old `seq` from a newer poll, reconnect after a drop with the same jittered exponential
-backoff, and never retry close code 4401. It also counts what the soak reports: disconnects,
-recoveries and how long each recovery took.
+backoff, watch for silence (a resync after three quiet poll intervals, a new socket when even
+that goes unanswered), and never retry close code 4401 or 4403. It also counts what the soak
+reports: disconnects, recoveries and how long each recovery took.
 """
 
 from __future__ import annotations
@@ -20,10 +21,16 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-# The browser's constants (live-connection.js).
+# The browser's constants (static/js/live-connection.js; tests/test_protocol_client_constants.py
+# keeps them equal).
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 15.0
+BACKOFF_MAX_S = 5.0
+# The silence watchdog: after this many poll intervals without a message, ask for a snapshot; if
+# that goes unanswered for RESYNC_ANSWER_S, drop the socket and reconnect.
+STALE_AFTER_INTERVALS = 3
+RESYNC_ANSWER_S = 3.0
 OPEN_TIMEOUT_S = 10.0
 
 
@@ -50,13 +57,19 @@ class ClientStats:
     reconnect_s: list[float] = field(default_factory=list)  # drop → first snapshot again
     disconnected_at: list[float] = field(default_factory=list)  # wall-clock times of drops
     unauthenticated: bool = False
+    forbidden: bool = False  # refused with 4403: no role that shows live calls
+    watchdog_resyncs: int = 0  # a resync asked for after a silence
+    watchdog_drops: int = 0  # a socket dropped because even the resync went unanswered
 
 
 class LiveClient:
     """One panel's view of the live calls, kept up to date over `/ws/calls/` until cancelled."""
 
-    def __init__(self, name: str, base_url: str, cookie: str, *, seed: int) -> None:
+    def __init__(
+        self, name: str, base_url: str, cookie: str, *, seed: int, poll_interval: float
+    ) -> None:
         self.name = name
+        self.poll_interval = poll_interval  # the server's, as the page gets it from its config
         self.ws_url = base_url.replace("http://", "ws://", 1) + "/ws/calls/"
         self.origin = base_url
         self.headers = {"Cookie": cookie}  # "sessionid=…", the logged-in session
@@ -98,6 +111,9 @@ class LiveClient:
             if close_code == CLOSE_UNAUTHENTICATED:
                 self.stats.unauthenticated = True
                 return
+            if close_code == CLOSE_FORBIDDEN:
+                self.stats.forbidden = True
+                return
             if was_open:
                 if self._dropped_at is None:
                     self._dropped_at = time.monotonic()
@@ -109,9 +125,27 @@ class LiveClient:
             attempt += 1
 
     async def _receive(self, socket: ClientConnection) -> int | None:
-        async for text in socket:
+        """Handle messages until the socket closes, with the page's silence watchdog: an open
+        socket can go quiet while the server runs (Redis forgot the group membership)."""
+        silence_s = STALE_AFTER_INTERVALS * self.poll_interval
+        resync_sent = False
+        while True:
+            try:
+                # recv() is cancel-safe: a timeout loses no message.
+                text = await asyncio.wait_for(
+                    socket.recv(), RESYNC_ANSWER_S if resync_sent else silence_s
+                )
+            except TimeoutError:
+                if resync_sent:
+                    self.stats.watchdog_drops += 1
+                    await socket.close(4000, "silent socket")
+                    return None  # a drop like any other: reconnect with the backoff
+                self.stats.watchdog_resyncs += 1
+                resync_sent = True
+                await socket.send(json.dumps({"type": "resync"}))
+                continue
+            resync_sent = False
             await self._handle(socket, json.loads(text))
-        return socket.close_code
 
     async def _handle(self, socket: ClientConnection, message: dict[str, Any]) -> None:
         if message.get("type") == "snapshot":

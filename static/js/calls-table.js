@@ -24,7 +24,17 @@ export class CallsTable {
     this.options = options;
     this.rows = new Map(); // channel → <tr>
     this.calls = new Map(); // channel → Call
-    setInterval(() => this.tick(), 1000);
+    this.ticker = null;
+  }
+
+  /** Durations tick every second from here on. */
+  start() {
+    if (this.ticker === null) this.ticker = setInterval(() => this.tick(), 1000);
+  }
+
+  stop() {
+    clearInterval(this.ticker);
+    this.ticker = null;
   }
 
   /** Replace everything with a snapshot (no cues: nothing "arrived", we just caught up). */
@@ -155,11 +165,7 @@ export class CallsTable {
 
   /** Ringing calls first, then the longest-running; the count; the empty state. */
   update() {
-    const order = [...this.calls.values()].sort((a, b) => {
-      const ring = Number(isRinging(b.callinfo)) - Number(isRinging(a.callinfo));
-      return ring || Date.parse(a.started_at) - Date.parse(b.started_at);
-    });
-    const sorted = order.map((call) => this.rows.get(call.channel));
+    const sorted = orderCalls(this.calls.values()).map((call) => this.rows.get(call.channel));
     const leaving = [...this.rows.values()].filter((row) => !sorted.includes(row));
     const current = [...this.options.body.children];
     const wanted = [...sorted, ...leaving];
@@ -167,4 +173,12 @@ export class CallsTable {
     this.options.empty.hidden = this.calls.size > 0;
     this.options.onCount(this.calls.size);
   }
+}
+
+/** The table's order: ringing calls first, then the longest-running (earliest start) first. */
+export function orderCalls(calls) {
+  return [...calls].sort((a, b) => {
+    const ring = Number(isRinging(b.callinfo)) - Number(isRinging(a.callinfo));
+    return ring || Date.parse(a.started_at) - Date.parse(b.started_at);
+  });
 }

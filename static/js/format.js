@@ -17,9 +17,17 @@ export function formatClock(ms) {
   });
 }
 
-/** Django's JavaScript catalog, or the text as it is when the catalog is missing. */
-export const gettext = window.gettext || ((text) => text);
-export const interpolate = window.interpolate || ((format, values) => format.replace("%s", values[0]));
+/** Django's `interpolate` when its catalog is missing: each `%s` in turn takes the next value. */
+export function interpolateFallback(format, values) {
+  // One pass with a replacer: a value that itself contains "%s" is never filled in again.
+  let next = 0;
+  return format.replace(/%s/g, () => String(values[next++]));
+}
+
+// Django's JavaScript catalog, or the text as it is when the catalog is missing. `globalThis`, not
+// `window`: the unit tests import these modules in Node, where there is no window.
+export const gettext = globalThis.gettext || ((text) => text);
+export const interpolate = globalThis.interpolate || interpolateFallback;
 
 /** An element with a class and text, built without innerHTML so names can never become markup. */
 export function el(tag, className, text) {

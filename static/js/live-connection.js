@@ -43,18 +43,39 @@ export class LiveConnection {
     this.awaitingPoll = false;
     this.openedAt = 0;
     this.resyncSentAt = null;
-    document.addEventListener("visibilitychange", () => {
+    this.ticker = null;
+    // Bound once, so stop() can remove exactly what start() added.
+    this.onVisible = () => {
       if (document.visibilityState === "visible" && !this.isOpen()) this.connectNow();
-    });
-    window.addEventListener("online", () => this.connectNow());
-    setInterval(() => {
-      this.watchSilence();
-      this.reportStatus();
-    }, 1000);
+    };
+    this.onOnline = () => this.connectNow();
   }
 
   start() {
+    if (this.ticker !== null) return;
+    this.stopped = false;
+    document.addEventListener("visibilitychange", this.onVisible);
+    window.addEventListener("online", this.onOnline);
+    this.ticker = setInterval(() => {
+      this.watchSilence();
+      this.reportStatus();
+    }, 1000);
     this.open();
+  }
+
+  /** Close the socket for good: no reconnect, no timers, no listeners left behind. */
+  stop() {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    this.ticker = null;
+    clearTimeout(this.retryTimer);
+    document.removeEventListener("visibilitychange", this.onVisible);
+    window.removeEventListener("online", this.onOnline);
+    if (this.socket) {
+      this.socket.onclose = null;
+      this.socket.close(1000, "stopped by the page");
+      this.socket = null;
+    }
   }
 
   isOpen() {
@@ -148,10 +169,8 @@ export class LiveConnection {
     this.everConnected = true;
     this.lastMessageAt = Date.now();
     this.resyncSentAt = null;
-    if (message.type === "snapshot" && message.run === "" && this.run) {
-      // The server lost its state (Redis restarted) and has not polled since. Its empty snapshot
-      // would blank the table and close the screen-pops as if every call had ended: keep what
-      // is shown, marked out of date, until the first poll's diff (a new run) brings a resync.
+    const action = messageAction({ run: this.run, seq: this.seq, at: this.at }, message);
+    if (action === "hold") {
       this.awaitingPoll = true;
       this.setState("live");
       return;
@@ -165,30 +184,19 @@ export class LiveConnection {
       this.clockFromDiff = message.type === "diff";
     }
     this.pbx = message.pbx;
-    if (message.type === "snapshot") {
+    if (action === "snapshot") {
       this.run = message.run;
       this.seq = message.seq;
       this.at = message.at;
       this.options.onSnapshot(message.calls);
-    } else if (message.type === "diff") {
-      if (message.run !== this.run || message.seq > this.seq + 1 || this.wentBack(message)) {
-        this.resync(); // a reset server or a missed diff: only a full snapshot is safe
-      } else if (message.seq === this.seq + 1) {
-        this.seq = message.seq;
-        this.at = message.at;
-        this.options.onDiff(message);
-      } // an older seq was already part of the snapshot
+    } else if (action === "resync") {
+      this.resync(); // a reset server or a missed diff: only a full snapshot is safe
+    } else if (action === "apply") {
+      this.seq = message.seq;
+      this.at = message.at;
+      this.options.onDiff(message);
     }
     this.setState("live");
-  }
-
-  /**
-   * An old seq from a poll newer than the state shown: not a diff the snapshot already held (that
-   * one ran before it), but the server's state gone back to an older copy (Redis restored from a
-   * backup or a lagging replica), from which new diffs now continue.
-   */
-  wentBack(diff) {
-    return diff.seq <= this.seq && this.at !== null && Date.parse(diff.at) > Date.parse(this.at);
   }
 
   setState(state) {
@@ -209,4 +217,33 @@ export class LiveConnection {
       lastOkAt: lastOk,
     });
   }
+}
+
+/**
+ * What a message does to the state shown (`run`, `seq` and `at` of the last one applied):
+ * - "snapshot": replace everything with it;
+ * - "hold": an empty snapshot from a server that lost its state (Redis restarted) and has not
+ *   polled since. Applied, it would blank the table and close the screen-pops as if every call had
+ *   ended: keep what is shown, marked out of date, until the first poll's diff (a new run) brings
+ *   a resync;
+ * - "apply": the next diff of the same run;
+ * - "resync": a reset server (new run), a missed diff (a gap), or the state gone back (below);
+ * - "ignore": an older diff the snapshot already held, or a message of no known type.
+ */
+export function messageAction(shown, message) {
+  if (message.type === "snapshot") return message.run === "" && shown.run ? "hold" : "snapshot";
+  if (message.type !== "diff") return "ignore";
+  if (message.run !== shown.run || message.seq > shown.seq + 1 || wentBack(shown, message)) {
+    return "resync";
+  }
+  return message.seq === shown.seq + 1 ? "apply" : "ignore";
+}
+
+/**
+ * An old seq from a poll newer than the state shown: not a diff the snapshot already held (that
+ * one ran before it), but the server's state gone back to an older copy (Redis restored from a
+ * backup or a lagging replica), from which new diffs now continue.
+ */
+function wentBack(shown, diff) {
+  return diff.seq <= shown.seq && shown.at !== null && Date.parse(diff.at) > Date.parse(shown.at);
 }

@@ -28,7 +28,7 @@ const connection = new LiveConnection({
   pollInterval: config.pollInterval,
   onSnapshot(calls) {
     table.setAll(calls);
-    for (const card of [...pops.cards.keys()]) if (!table.has(card)) pops.callEnded(card);
+    pops.endCallsNotIn((channel) => table.has(channel));
     calls.forEach((call) => pops.consider(call));
   },
   onDiff(diff) {
@@ -46,7 +46,7 @@ const connection = new LiveConnection({
   },
   onForbidden() {
     table.setAll([]);
-    for (const card of [...pops.cards.keys()]) pops.callEnded(card);
+    pops.endAll();
   },
 });
 
@@ -132,4 +132,5 @@ if ("Notification" in window && Notification.permission === "default") {
 
 // For end-to-end tests and the curious: the live connection of this page.
 window.telsamPanel = { connection, table, pops };
+table.start();
 connection.start();

@@ -56,6 +56,16 @@ export class ScreenPops {
     this.dismiss(channel);
   }
 
+  /** Close the pops of every call `isCurrent(channel)` no longer knows (after a snapshot). */
+  endCallsNotIn(isCurrent) {
+    for (const channel of [...this.cards.keys()]) if (!isCurrent(channel)) this.callEnded(channel);
+  }
+
+  /** Close every pop (no permission for live calls any more). */
+  endAll() {
+    this.endCallsNotIn(() => false);
+  }
+
   dismiss(channel) {
     const card = this.cards.get(channel);
     if (!card) return;
