@@ -12,6 +12,8 @@ import io
 import re
 import socket
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,14 +93,23 @@ def slow_reader(port: int) -> http.client.HTTPConnection:
     return connection
 
 
-def test_a_large_csv_export_sends_its_first_rows_before_reading_the_rest(tmp_path: Path):
-    # Only the web server runs: no poll is needed to export history.
+@contextmanager
+def seeded_web_server(tmp_path: Path) -> Iterator[PanelStack]:
+    """Only the web server, on a database seeded with the records: no poll is needed to export
+    history."""
     panel = PanelStack(tmp_path, "http://127.0.0.1:9/", redis.Redis.from_url(settings.REDIS_URL))
     panel.manage("migrate", "--no-input", "-v", "0")
     panel.manage("shell", "-c", SEED)
     panel.web.start()
     try:
         panel.wait_for_web()
+        yield panel
+    finally:
+        panel.web.stop()
+
+
+def test_a_large_csv_export_sends_its_first_rows_before_reading_the_rest(tmp_path: Path):
+    with seeded_web_server(tmp_path) as panel:
         cookie = log_in(panel.url)
         connection = slow_reader(panel.port)
         connection.request(
@@ -116,8 +127,6 @@ def test_a_large_csv_export_sends_its_first_rows_before_reading_the_rest(tmp_pat
         forget_every_record(panel.env["DATABASE_URL"])
         rest = response.read()
         connection.close()
-    finally:
-        panel.web.stop()
 
     rows = list(csv.reader(io.StringIO((first + rest).decode("utf-8-sig"))))
     assert rows[0][0] == "date"
@@ -130,12 +139,7 @@ XLSX_EXPORT = "/history/?date_from=2000-01-01&export=xlsx"
 
 
 def test_one_xlsx_build_at_a_time_and_a_build_whose_browser_left_stops(tmp_path: Path):
-    panel = PanelStack(tmp_path, "http://127.0.0.1:9/", redis.Redis.from_url(settings.REDIS_URL))
-    panel.manage("migrate", "--no-input", "-v", "0")
-    panel.manage("shell", "-c", SEED)
-    panel.web.start()
-    try:
-        panel.wait_for_web()
+    with seeded_web_server(tmp_path) as panel:
         cookie = log_in(panel.url)
         first = slow_reader(panel.port)
         first.request("GET", XLSX_EXPORT, headers={"Cookie": f"sessionid={cookie}"})
@@ -164,5 +168,3 @@ def test_one_xlsx_build_at_a_time_and_a_build_whose_browser_left_stops(tmp_path:
         )
         assert third.status_code == 200
         third.close()
-    finally:
-        panel.web.stop()
