@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from history_queries import DAYS, FIRST_DAY, insert_records
 from live_latency import measure
-from live_stack import EXTENSIONS, emit, live_bench
+from live_stack import emit, live_bench
 
 from bench.soak_setup import rss_mb
 
@@ -126,7 +126,6 @@ def main(argv: list[str]) -> None:
         from django.conf import settings
 
         from calls.exports import XLSX_ROW_LIMIT
-        from calls.simulator import CALLINFO_TALKING
 
         started = time.monotonic()
         insert_records(args.records)
@@ -135,12 +134,7 @@ def main(argv: list[str]) -> None:
         connections.close_all()
         fill_s = time.monotonic() - started
         rng = random.Random(2026)
-        for index in range(BACKGROUND_CALLS):
-            bench.sim.add_call(
-                rng.choice(bench.pool),
-                EXTENSIONS[index % len(EXTENSIONS)],
-                callinfo=CALLINFO_TALKING,
-            )
+        bench.add_background_calls(BACKGROUND_CALLS, rng)
         stack, fleets = bench.stack, bench.fleets
         # The last session downloads; the others are the open panels.
         cookie = bench.cookies[-1]

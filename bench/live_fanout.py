@@ -1,4 +1,4 @@
-"""Benchmark: what the web server process pays for N open panels (issue 7, measurement 3).
+"""Benchmark: what the web server process pays for N open panels.
 
 The panel runs as deployed, with the simulator's generated traffic (a busy call centre: a new call
 every 2 s on average, up to 40 at once). Steps:

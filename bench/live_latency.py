@@ -1,6 +1,6 @@
 """Benchmark: screen-pop latency, from the moment the simulator starts a call to the moment each
 connected websocket client receives it, with 10, 100 and 1,000 clients at poll intervals of 1 and
-2 s; then the reconnect storms. Issue 7, measurements 1 (and the PBX load of each run).
+2 s; then the reconnect storms., with the PBX load of each run.
 
 The panel runs as deployed (web server, Celery worker and beat, Redis, the benchmark database);
 the simulator runs in this process, so the start of a call and the moment the PBX answered the
@@ -72,15 +72,8 @@ def main(argv: list[str]) -> None:
         fleet_processes=args.fleets,
         keep=args.keep,
     ) as bench:
-        from calls.simulator import CALLINFO_TALKING
-
         rng = random.Random(2026)
-        for index in range(BACKGROUND_CALLS):
-            bench.sim.add_call(
-                rng.choice(bench.pool),
-                EXTENSIONS[index % len(EXTENSIONS)],
-                callinfo=CALLINFO_TALKING,
-            )
+        bench.add_background_calls(BACKGROUND_CALLS, rng)
         stack, fleets = bench.stack, bench.fleets
         common = {
             "server": args.server,

@@ -1,5 +1,4 @@
-"""Benchmark: `activecalls` requests the PBX receives per minute with 1, 100 and 1,000 open panels
-(issue 7, measurement 2).
+"""Benchmark: `activecalls` requests the PBX receives per minute with 1, 100 and 1,000 open panels.
 
 The panel runs as deployed with the simulator's generated traffic and polls every `--interval`
 seconds; for each panel count the simulator counts the requests it answers over a window. The

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import random
 import shutil
 import subprocess
 import sys
@@ -469,6 +470,18 @@ class Bench:
     pool: list[str]  # the customers' numbers as the PBX sends them
     workdir: Path
     cookies: list[str] = field(default_factory=list)  # one `Cookie` header per session
+
+    def add_background_calls(self, count: int, rng: random.Random) -> None:
+        """`count` calls in progress, known customers calling round the extensions: the steady
+        load every live measurement runs beside."""
+        from calls.simulator import CALLINFO_TALKING
+
+        for index in range(count):
+            self.sim.add_call(
+                rng.choice(self.pool),
+                EXTENSIONS[index % len(EXTENSIONS)],
+                callinfo=CALLINFO_TALKING,
+            )
 
 
 @contextmanager

@@ -1,5 +1,4 @@
-"""Benchmark: the customer lookup for all the numbers of one poll, with N customer numbers stored
-(issue 7, measurement 4).
+"""Benchmark: the customer lookup for all the numbers of one poll, with N customer numbers stored.
 
 Fills the database with N customers, one mobile number each and a second (an office line) for
 every tenth (bulk load, not timed: `executemany` on SQLite, `COPY` on PostgreSQL). Then times

@@ -1,4 +1,4 @@
-"""Benchmark: the cost of one poll with 0, 50 and 500 calls on the line (issue 7, measurement 5).
+"""Benchmark: the cost of one poll with 0, 50 and 500 calls on the line.
 
 Runs `calls.poller.poll_active_calls` in this process against the simulator over HTTP, Redis
 database 9 and the benchmark database (10,000 customers). For each call count it measures:

@@ -88,7 +88,7 @@ def _sizes(quick: bool, **options: tuple[str, str]) -> list[str]:
 
 # The default (uvicorn, core layer) runs first; these for the comparison in docs/benchmarks.md.
 LIVE_VARIANTS = [
-    ["--server", "daphne", "--layer", "core", "--app", "unpatched"],  # as before issue 7
+    ["--server", "daphne", "--layer", "core", "--app", "unpatched"],  # as before the fan-out
     ["--server", "daphne", "--layer", "core"],  # today's consumer on daphne
     ["--server", "uvicorn", "--layer", "pubsub"],
 ]
