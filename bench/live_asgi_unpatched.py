@@ -1,4 +1,4 @@
-"""The panel's ASGI application with the live-calls consumer as it was before the per-process fan-out
+"""The panel's ASGI application with the live-calls consumer as it was before the fan-out
 fixes, for the before/after comparison in docs/benchmarks.md (`--app unpatched` of
 `bench/live_latency.py` and `bench/live_fanout.py`). Not for production.
 
