@@ -23,9 +23,9 @@ DISTINCT_CALLERS_SHARE = 0.2
 
 def main(backend: str, rows: int) -> None:
     fresh_database(backend)
-    from calls.cdr_sync import SyncSummary, day_windows, sync_window
+    from calls.history.cdr_sync import SyncSummary, day_windows, sync_window
+    from calls.pbx.client import TelsamClient
     from calls.simulator import PbxSimulator, SimulatorServer
-    from calls.telsam import TelsamClient
 
     sim = PbxSimulator("bench", "bench-password", traffic=False)
     days = max(1, rows // ROWS_PER_DAY)

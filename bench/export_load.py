@@ -125,7 +125,7 @@ def main(argv: list[str]) -> None:
     with live_bench(args.backend, sessions=args.panels + 1, keep=args.keep) as bench:
         from django.conf import settings
 
-        from calls.exports import XLSX_ROW_LIMIT
+        from calls.history.exports import XLSX_ROW_LIMIT
 
         started = time.monotonic()
         insert_records(args.records)

@@ -26,10 +26,10 @@ def fill(rows: int) -> None:
     insert_records(rows)
     first = FIRST_DAY
     # The CDR sync maintains the hourly roll-up as it stores calls; a bulk load rebuilds it.
-    from calls.rollup import rebuild
+    from calls.history.rollup import rebuild
 
     rebuild(first, first + timedelta(days=DAYS + 1))
-    from calls.history import refresh_callbacks
+    from calls.history.records import refresh_callbacks
     from calls.models import CallRecord
 
     numbers = list(CallRecord.objects.values_list("outside_number", flat=True).distinct())
@@ -99,9 +99,9 @@ def main(backend: str, rows: int) -> None:
             cursor.execute("ANALYZE")
     from django.core.paginator import Paginator
 
-    from calls.history import HistoryFilterForm, pending_callbacks, totals
+    from calls.history.records import HistoryFilterForm, pending_callbacks, totals
+    from calls.history.stats import build_stats
     from calls.models import CallRecord
-    from calls.stats import build_stats
 
     last_day = datetime(2026, 11, 27).date()
 

@@ -2,9 +2,9 @@
 fixes, for the before/after comparison in docs/benchmarks.md (`--app unpatched` of
 `bench/live_latency.py` and `bench/live_fanout.py`). Not for production.
 
-The consumer below differs from `calls.consumers.LiveCallsConsumer` in what the fixes changed:
+The consumer below differs from `calls.live.consumer.LiveCallsConsumer` in what the fixes changed:
 every socket is a member of the broadcast group itself (the channel layer carries one copy of each
-push per socket; `calls.fanout` now takes one per process), Channels' own `dispatch` (stale
+push per socket; `calls.live.fanout` now takes one per process), Channels' own `dispatch` (stale
 database connections closed, through the one sync thread, before every message to every socket),
 the session's expiry read through that thread too, and no limit on simultaneous channel-layer
 calls.
@@ -28,9 +28,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from calls import events  # noqa: E402
-from calls.consumers import _NO_SNAPSHOT_YET, CLOSE_UNAUTHENTICATED, LiveCallsConsumer  # noqa: E402
-from calls.live_state import load_snapshot_text  # noqa: E402
+from calls.live import payloads  # noqa: E402
+from calls.live.consumer import _NO_SNAPSHOT_YET, CLOSE_UNAUTHENTICATED, LiveCallsConsumer  # noqa: E402
+from calls.live.snapshot import load_snapshot_text  # noqa: E402
 
 
 class UnpatchedConsumer(LiveCallsConsumer):
@@ -40,20 +40,20 @@ class UnpatchedConsumer(LiveCallsConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user_group = events.user_group(user.pk)
+        self.user_group = payloads.user_group(user.pk)
         await self.channel_layer.group_add(self.user_group, self.channel_name)
         seconds_left = await database_sync_to_async(self.scope["session"].get_expiry_age)()
         self._session_timer = asyncio.get_running_loop().call_later(
             seconds_left, lambda: asyncio.ensure_future(self.session_ended({}))
         )
-        await self.channel_layer.group_add(events.GROUP, self.channel_name)
+        await self.channel_layer.group_add(payloads.GROUP, self.channel_name)
         await self.accept()
         await self._send_snapshot()
 
     async def disconnect(self, code: int) -> None:
         if self._session_timer is not None:
             self._session_timer.cancel()
-        await self.channel_layer.group_discard(events.GROUP, self.channel_name)
+        await self.channel_layer.group_discard(payloads.GROUP, self.channel_name)
         if hasattr(self, "user_group"):
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
@@ -61,7 +61,7 @@ class UnpatchedConsumer(LiveCallsConsumer):
         await AsyncConsumer.dispatch(self, message)
 
     async def _join_broadcast(self) -> None:
-        await self.channel_layer.group_add(events.GROUP, self.channel_name)
+        await self.channel_layer.group_add(payloads.GROUP, self.channel_name)
 
     async def _send_snapshot(self) -> None:
         text = await sync_to_async(load_snapshot_text, thread_sensitive=False)()

@@ -272,7 +272,7 @@ class LiveStack:
         self.web.stop()
 
     def snapshot_text(self) -> str | None:
-        from calls.live_state import SNAPSHOT_KEY, redis_client
+        from calls.live.snapshot import SNAPSHOT_KEY, redis_client
 
         raw = redis_client().get(SNAPSHOT_KEY)
         return raw.decode() if raw is not None else None

@@ -1,6 +1,6 @@
 """Benchmark: the cost of one poll with 0, 50 and 500 calls on the line.
 
-Runs `calls.poller.poll_active_calls` in this process against the simulator over HTTP, Redis
+Runs `calls.live.poll.poll_active_calls` in this process against the simulator over HTTP, Redis
 database 9 and the benchmark database (10,000 customers). For each call count it measures:
 
 - `first`: the poll that sees every call for the first time (every number is looked up);
@@ -91,9 +91,9 @@ def main(argv: list[str]) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from calls.poller import poll_active_calls
+    from calls.live.poll import poll_active_calls
+    from calls.pbx.client import TelsamClient
     from calls.simulator import CALLINFO_RINGING, CALLINFO_TALKING, PbxSimulator, SimulatorServer
-    from calls.telsam import TelsamClient
     from customers.models import Customer, PhoneNumber
 
     numbers = [f"+90533{index:07d}" for index in range(CUSTOMERS)]

@@ -205,7 +205,7 @@ class Soak:
 
         from bench.soak_browser import PanelPage
         from bench.soak_client import LiveClient
-        from calls.live_state import poll_counters
+        from calls.live.snapshot import poll_counters
 
         stack, args = self.stack, self.args
         clients = [

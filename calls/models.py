@@ -197,7 +197,8 @@ class AwaitedCdr(models.Model):
     """A call the poller saw whose CDR row the history has not found yet.
 
     The PBX writes a call's row when it ends but dates it by its start, so the periodic sync must
-    look back to that start, however long ago it was: these rows tell it where (calls.cdr_sync).
+    look back to that start, however long ago it was: these rows tell it where
+    (calls.history.cdr_sync).
     A call is noted when the poller first sees it (`ended_at` empty while it is live), so that an
     outage that loses the live state still leaves its start on record.
     """
@@ -210,7 +211,8 @@ class AwaitedCdr(models.Model):
     # When the sync last asked the PBX for this call's row (successfully): the least recently
     # asked go first, and a wait ends only once a lookup a day past the call's end found nothing.
     looked_at = models.DateTimeField(_("last looked for"), null=True, blank=True)
-    # How many lookups have succeeded: they come less and less often (calls.cdr_sync.BACKOFF).
+    # How many lookups have succeeded: they come less and less often
+    # (calls.history.cdr_sync.BACKOFF).
     lookups = models.PositiveSmallIntegerField(_("lookups"), default=0)
 
     class Meta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from calls.cdr_sync import (
+from calls.history.cdr_sync import (
     SWEEP_TASK,
     SyncSummary,
     hard_time_limit,
@@ -13,7 +13,7 @@ from calls.cdr_sync import (
     sync_recent,
     sync_time_limit,
 )
-from calls.poller import PollStatus, poll_active_calls, poll_time_limit
+from calls.live.poll import PollStatus, poll_active_calls, poll_time_limit
 
 
 @shared_task(
@@ -37,7 +37,7 @@ def poll_active_calls_task(self, retry_if_busy: bool = False) -> str:
     return status.value
 
 
-# The limits follow TELSAM_API_TIMEOUT; the store lock outlives them (calls.cdr_sync).
+# The limits follow TELSAM_API_TIMEOUT; the store lock outlives them (calls.history.cdr_sync).
 @shared_task(
     name="calls.sync_recent_cdr",
     ignore_result=True,

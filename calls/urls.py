@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from calls import history_views, views
+from calls.history import views as history_views
+from calls.panel import views
 
 app_name = "calls"
 

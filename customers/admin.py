@@ -56,7 +56,7 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The customer's page also shows their last calls and today's count."""
-        from calls.history import timeline  # calls builds on customers
+        from calls.history.records import timeline  # calls builds on customers
 
         customer = self.get_object(request, object_id)
         if customer is not None:

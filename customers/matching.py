@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.db import DatabaseError
 
-from calls.live import CustomerMatch
+from calls.live.diff import CustomerMatch
 from customers.models import PhoneNumber, customer_admin_url
 from customers.phones import from_pbx
 

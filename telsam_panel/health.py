@@ -25,8 +25,8 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from calls.cdr_sync import sync_status
-from calls.live_state import load_snapshot_text, poll_counters, redis_client
+from calls.history.cdr_sync import sync_status
+from calls.live.snapshot import load_snapshot_text, poll_counters, redis_client
 from telsam_panel.redact import redact
 
 # The poll may lag a little behind its schedule on a busy worker; past this many intervals (and
@@ -170,7 +170,7 @@ def check_live_data(now: datetime) -> tuple[Check, Check]:
 
 def check_cdr_sync(now: datetime) -> Check:
     """The call-history sync: how far behind it is, and how many calls await their row
-    (`calls.cdr_sync.sync_status`, the one answer to where the sync stands)."""
+    (`calls.history.cdr_sync.sync_status`, the one answer to where the sync stands)."""
     try:
         status = sync_status(now)
     except DatabaseError as exc:

@@ -159,7 +159,7 @@ AXES_VERBOSE = False  # lockouts are still logged (WARNING), without a banner at
 AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
 
 # Sessions: an agent logs in once for a working day. SESSION_COOKIE_AGE counts from the login;
-# the panel's websocket closes within seconds of it running out (calls/session_watch.py).
+# the panel's websocket closes within seconds of it running out (calls/live/session_watch.py).
 SESSION_COOKIE_AGE = _load(
     env.int, "SESSION_COOKIE_AGE", 12 * 3600, validate=Range(min=60, max=30 * 24 * 3600)
 )
@@ -289,8 +289,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": TELSAM_CDR_SYNC_INTERVAL,
         "options": {"expires": TELSAM_CDR_SYNC_INTERVAL},
     },
-    # ... and the last 24 hours again every hour, for rows the PBX wrote late (calls.cdr_sync,
-    # which reads its interval from here).
+    # ... and the last 24 hours again every hour, for rows the PBX wrote late
+    # (calls.history.cdr_sync, which reads its interval from here).
     "sweep-cdr": {"task": "calls.sweep_cdr", "schedule": 3600.0, "options": {"expires": 3600.0}},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

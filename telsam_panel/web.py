@@ -18,7 +18,7 @@ from pathlib import Path
 import uvicorn
 from environs import Env
 
-from calls.client_messages import MAX_MESSAGE_BYTES
+from calls.live.client_messages import MAX_MESSAGE_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APPLICATION = "telsam_panel.asgi:application"

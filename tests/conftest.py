@@ -15,8 +15,8 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from calls.pbx.client import TelsamClient
 from calls.simulator import PbxSimulator, SimulatorServer
-from calls.telsam import TelsamClient
 
 PBX_USER = "panel-api"
 PBX_PASSWORD = "S3ntinel&pass=w0rd/+%"  # special characters on purpose: they must be encoded

@@ -29,7 +29,7 @@ from typing import Any
 
 import redis
 
-from calls.live_state import SNAPSHOT_KEY
+from calls.live.snapshot import SNAPSHOT_KEY
 from tests.conftest import PBX_PASSWORD, PBX_USER
 
 ROOT = Path(__file__).resolve().parents[1]

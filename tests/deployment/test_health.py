@@ -18,9 +18,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from calls.cdr_sync import sync_recent
-from calls.live_state import redis_client
-from calls.poller import poll_active_calls
+from calls.history.cdr_sync import sync_recent
+from calls.live.poll import poll_active_calls
+from calls.live.snapshot import redis_client
 from telsam_panel.health import STATUSES, max_poll_age
 from tests import stack
 from tests.conftest import PBX_PASSWORD

@@ -11,7 +11,7 @@ from tests.stack import panel_env, run_manage, sqlite_url
 
 LOG_SOME_RECORDS = f"""
 import logging
-log = logging.getLogger("calls.poller")
+log = logging.getLogger("calls.live.poll")
 log.warning("PBX poll failed: GET http://pbx/?password={PBX_PASSWORD}&action=activecalls")
 try:
     raise RuntimeError("{PBX_PASSWORD}")
@@ -33,8 +33,8 @@ def test_json_logs_are_one_object_per_line_on_stdout_with_secrets_masked(tmp_pat
     result = run_shell(tmp_path, LOG_FORMAT="json")
     records = [json.loads(line) for line in result.stdout.splitlines() if line]
     assert [(r["level"], r["logger"]) for r in records] == [
-        ("WARNING", "calls.poller"),
-        ("ERROR", "calls.poller"),
+        ("WARNING", "calls.live.poll"),
+        ("ERROR", "calls.live.poll"),
     ]
     assert records[0]["message"].startswith("PBX poll failed: GET http://pbx/?password=***")
     assert "RuntimeError: ***" in records[1]["exc_info"]
@@ -44,6 +44,6 @@ def test_json_logs_are_one_object_per_line_on_stdout_with_secrets_masked(tmp_pat
 
 def test_plain_logs_are_readable_lines_on_stdout(tmp_path):
     result = run_shell(tmp_path)
-    assert "WARNING calls.poller: PBX poll failed" in result.stdout
+    assert "WARNING calls.live.poll: PBX poll failed" in result.stdout
     assert "poll crashed" in result.stdout
     assert PBX_PASSWORD not in result.stdout + result.stderr

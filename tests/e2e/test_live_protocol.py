@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from calls.live_state import SNAPSHOT_KEY
+from calls.live.snapshot import SNAPSHOT_KEY
 from calls.simulator import PbxSimulator
 from tests.e2e.conftest import ALICE, AYSE, POLL_INTERVAL, Persona
 from tests.stack import PanelStack

@@ -17,7 +17,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from calls.live_state import POLL_COUNTERS_KEY
+from calls.live.snapshot import POLL_COUNTERS_KEY
 from calls.simulator import PbxSimulator
 from tests.e2e.conftest import ALICE, AYSE, SimulatedPbx, seed_code
 from tests.resilience.browser import Chromium, PanelPage
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 UNKNOWN = "Bilinmeyen arayan"  # "unknown caller": the panel speaks Turkish by default
 TALKING = "Konuşuyor"
-# The PBX's own deadline; the poll's time limits derive from it (calls.poller.poll_time_limit):
+# The PBX's own deadline; the poll's time limits derive from it (calls.live.poll.poll_time_limit):
 # soft 2 × 0.5 + 5 = 6 s, hard 8 s, and the poll lock expires after 11 s.
 API_TIMEOUT = 0.5
 SOFT_LIMIT_S = 2 * API_TIMEOUT + 5

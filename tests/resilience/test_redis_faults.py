@@ -19,7 +19,7 @@ import pytest
 import redis
 from kombu import Connection
 
-from calls.live_state import POLL_COUNTERS_KEY
+from calls.live.snapshot import POLL_COUNTERS_KEY
 from calls.simulator import PbxSimulator
 from telsam_panel.celery import app as celery_app
 from tests.e2e.conftest import AYSE, SAM, SimulatedPbx, seed_code

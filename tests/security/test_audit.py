@@ -1,7 +1,7 @@
 """Who changed what, when. Customer edits in the admin are in Django's LogEntry (the admin's
 "history"); every import, from the admin page or `manage.py import_customers`, is a CustomerImport
 row with the user, the file, the time and the counts, read-only in the admin. (Hang-ups:
-tests/calls/test_hangup.py, HangupAttempt.)"""
+tests/calls/panel/test_hangup.py, HangupAttempt.)"""
 
 from __future__ import annotations
 

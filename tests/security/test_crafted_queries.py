@@ -14,8 +14,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calls.cdr_sync import store_records
-from calls.telsam import CdrRecord, Direction
+from calls.history.cdr_sync import store_records
+from calls.pbx.client import CdrRecord, Direction
 from customers.services import customer_create
 from tests.export_files import body
 

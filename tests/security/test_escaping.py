@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.cdr_sync import sync_recent
+from calls.history.cdr_sync import sync_recent
 from customers.models import Customer
 from customers.services import customer_create
 from tests.export_files import body, csv_rows

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.cdr_sync import sync_recent
+from calls.history.cdr_sync import sync_recent
 from customers.models import Customer
 from telsam_panel.spreadsheet_cells import neutralise_formula, restore_formula
 from tests.export_files import body, export_rows

@@ -3,7 +3,7 @@ sent; one that cannot be a channel at all (too long, control characters) is refu
 anything is looked up; both are audited. A live channel, whatever characters it holds, reaches the
 PBX encoded as one parameter: the simulator (which reads the query as PHP does, the last of a
 repeated parameter winning) sees exactly that channel and one `action`.
-(Permission, CSRF and the plain unknown channel: tests/calls/test_hangup.py.)"""
+(Permission, CSRF and the plain unknown channel: tests/calls/panel/test_hangup.py.)"""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from calls.live_state import load_state
+from calls.live.poll import poll_active_calls
+from calls.live.snapshot import load_state
 from calls.models import HangupAttempt
-from calls.poller import poll_active_calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 

@@ -3,7 +3,7 @@
 Real ASGI application with session authentication, real Redis channel layer, real poll task: each
 browser below is a session of its own (a `Client` logged in), and each panel a websocket opened
 with that browser's cookie. The server checks its open sockets every few seconds
-(calls.session_watch); a panel must close within 5 s of its session ending.
+(calls.live.session_watch); a panel must close within 5 s of its session ending.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from calls.consumers import CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_UNAUTHENTICATED
-from calls.session_watch import (
+from calls.live.consumer import CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_UNAUTHENTICATED
+from calls.live.session_watch import (
     CHECK_SECONDS,
     CHECK_TIMEOUT_SECONDS,
     SessionPass,
@@ -31,8 +31,8 @@ from calls.session_watch import (
     session_watch,
 )
 from telsam_panel.asgi import application
-from tests.calls.test_fanout import until
-from tests.calls.test_live_pipeline import ORIGIN, poll
+from tests.calls.live.test_fanout import until
+from tests.calls.live.test_live_pipeline import ORIGIN, poll
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

@@ -33,7 +33,7 @@ import redis
 import requests
 from websockets.sync.client import connect
 
-from calls.live_state import SNAPSHOT_KEY
+from calls.live.snapshot import SNAPSHOT_KEY
 from calls.simulator.engine import FAULT_KINDS
 from tests.conftest import PBX_USER
 from tests.e2e.conftest import SimulatedPbx

@@ -1,4 +1,4 @@
-"""The session watch's own copy of Django's rules (calls.session_watch): which sessions still
+"""The session watch's own copy of Django's rules (calls.live.session_watch): which sessions still
 hold, and which users hold the permissions for live calls, must agree with what Django itself
 answers (`get_user`, `user.has_perms`) for every kind of account, or a panel would outlive a
 session or a role that Django has already ended."""
@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.test import Client
 
 from calls.access import LIVE_CALLS
-from calls.session_watch import SessionPass, Standing, standings
+from calls.live.session_watch import SessionPass, Standing, standings
 
 pytestmark = pytest.mark.django_db
 

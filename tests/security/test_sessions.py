@@ -1,5 +1,5 @@
 """Sessions last a working day (SESSION_COOKIE_AGE, 12 h by default) from the login; an expired one
-is a logged-out one. (The websocket side: tests/calls/test_live_pipeline.py::
+is a logged-out one. (The websocket side: tests/calls/live/test_live_pipeline.py::
 test_a_panel_closes_when_its_session_expires, and every other way a session ends:
 tests/security/test_panel_sessions.py.)"""
 

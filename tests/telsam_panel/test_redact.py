@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from calls.live_state import load_snapshot_text
-from calls.poller import poll_active_calls
+from calls.live.poll import poll_active_calls
+from calls.live.snapshot import load_snapshot_text
 from telsam_panel.redact import redact
 from tests.stack import free_port
 

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from calls.cdr_sync import LOCK_WAIT, SyncSummary, day_windows, storing, sync_window
-from calls.telsam import PbxError, client_from_settings
+from calls.history.cdr_sync import LOCK_WAIT, SyncSummary, day_windows, storing, sync_window
+from calls.pbx.client import PbxError, client_from_settings
 
 BAR_WIDTH = 30
 

@@ -1,0 +1,209 @@
+"""The live call model and the diff between two polls. Pure functions, no I/O.
+
+A call's identity is its `channel`. The PBX reports an elapsed `duration` that changes on every
+poll; we turn it into a start time the first time a call is seen and keep that, so ticking time
+never counts as a change and browsers tick the clock themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from calls.pbx.client import MAX_ELAPSED_SECONDS, ActiveCall, Direction
+from customers.phones import display_number, from_pbx, is_extension
+
+_QUEUE = re.compile(r"Kuyruk\s*\(\s*(\d+)\s*\)", re.IGNORECASE)
+# A change in any of these is news for the browser; `src` and `dst` identify who talks to whom.
+WATCHED_FIELDS = ("src", "dst", "calltype", "callinfo")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMatch:
+    """The customer a call's outside party belongs to; `more` counts other customers sharing it."""
+
+    id: int
+    name: str
+    company: str
+    url: str
+    more: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCall:
+    channel: str
+    src: str
+    dst: str
+    calltype: str
+    callinfo: str
+    queue: str | None
+    direction: Direction
+    started_at: datetime
+    src_display: str
+    dst_display: str
+    customer: CustomerMatch | None = None
+
+    @property
+    def outside_number(self) -> str | None:
+        """The number to match against customers: the caller inbound, the callee outbound."""
+        if self.direction is Direction.IN:
+            return self.src
+        if self.direction is Direction.OUT:
+            return self.dst
+        return None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The `Call` object of the websocket protocol (docs/websocket-protocol.md)."""
+        customer = self.customer
+        return {
+            "channel": self.channel,
+            "src": self.src,
+            "src_display": self.src_display,
+            "dst": self.dst,
+            "dst_display": self.dst_display,
+            "calltype": self.calltype,
+            "callinfo": self.callinfo,
+            "queue": self.queue,
+            "direction": self.direction.value,
+            "started_at": self.started_at.isoformat(),
+            "customer": None
+            if customer is None
+            else {
+                "id": customer.id,
+                "name": customer.name,
+                "company": customer.company,
+                "url": customer.url,
+                "more": customer.more,
+            },
+        }
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> LiveCall:
+        customer = data.get("customer")
+        return cls(
+            channel=data["channel"],
+            src=data["src"],
+            dst=data["dst"],
+            calltype=data["calltype"],
+            callinfo=data["callinfo"],
+            queue=data.get("queue"),
+            direction=Direction(data["direction"]),
+            started_at=datetime.fromisoformat(data["started_at"]),
+            src_display=data["src_display"],
+            dst_display=data["dst_display"],
+            customer=CustomerMatch(**customer) if customer else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CallsDiff:
+    """What changed between two polls, and the complete new set of calls keyed by channel."""
+
+    added: list[LiveCall] = field(default_factory=list)
+    changed: list[LiveCall] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    calls: dict[str, LiveCall] = field(default_factory=dict)
+
+    def with_customers(self, matches: Mapping[str, CustomerMatch]) -> CallsDiff:
+        """Attach customers (keyed by the raw outside number) to calls that have none yet.
+
+        A call that was neither added nor changed but gains a customer (added to the database
+        during the call) becomes a change, so panels show the new name.
+        """
+        calls, gained = {}, set()
+        for channel, call in self.calls.items():
+            match = matches.get(call.outside_number or "")
+            if match is not None and call.customer is None:
+                call = replace(call, customer=match)
+                gained.add(channel)
+            calls[channel] = call
+        added_channels = {c.channel for c in self.added}
+        changed_channels = [c.channel for c in self.changed]
+        changed_channels += sorted(gained - added_channels - set(changed_channels))
+        return CallsDiff(
+            added=[calls[c.channel] for c in self.added],
+            changed=[calls[channel] for channel in changed_channels],
+            removed=self.removed,
+            calls=calls,
+        )
+
+    def numbers_to_match(self, *, all_unknown: bool = False) -> set[str]:
+        """Outside numbers without a customer: of added and changed calls, or of every call."""
+        calls = self.calls.values() if all_unknown else self.added + self.changed
+        return {c.outside_number for c in calls if c.customer is None and c.outside_number}
+
+
+def queue_of(calltype: str) -> str | None:
+    """`Kuyruk(630)` → `"630"`; anything else → None."""
+    match = _QUEUE.search(calltype)
+    return match.group(1) if match else None
+
+
+def direction_of(src: str, dst: str) -> Direction:
+    """Who is outside: a caller with a phone number is inbound, a callee with one outbound.
+
+    A caller that is neither a number nor an extension (withheld: empty, `anonymous`) is outside
+    too; only extension to extension is internal.
+    """
+    if from_pbx(src) or not is_extension(src):
+        return Direction.IN
+    if from_pbx(dst):
+        return Direction.OUT
+    return Direction.INTERNAL
+
+
+def _bounded_elapsed(elapsed: int | None) -> int:
+    # The client already refuses absurd durations; an ActiveCall built elsewhere must not be able
+    # to push the start time out of the calendar (OverflowError) or into the future either.
+    return min(max(elapsed or 0, 0), MAX_ELAPSED_SECONDS)
+
+
+def to_live_call(call: ActiveCall, now: datetime) -> LiveCall:
+    """A call seen for the first time: its start is now minus the elapsed time the PBX reports."""
+    return LiveCall(
+        channel=call.channel,
+        src=call.src,
+        dst=call.dst,
+        calltype=call.calltype,
+        callinfo=call.callinfo,
+        queue=queue_of(call.calltype),
+        direction=direction_of(call.src, call.dst),
+        started_at=now - timedelta(seconds=_bounded_elapsed(call.elapsed)),
+        src_display=display_number(call.src),
+        dst_display=display_number(call.dst),
+    )
+
+
+def diff_calls(
+    previous: Mapping[str, LiveCall], fetched: Sequence[ActiveCall], now: datetime
+) -> CallsDiff:
+    """Compare the last snapshot with what the PBX just reported.
+
+    - added: channels not seen before (start time derived from the elapsed duration);
+    - changed: a watched field differs; the start time and, if the outside party is unchanged, the
+      customer are kept;
+    - removed: channels that are gone.
+    A channel listed twice by the PBX counts once (the last row wins).
+    """
+    current: dict[str, ActiveCall] = {call.channel: call for call in fetched}
+    added, changed, calls = [], [], {}
+    for channel, call in current.items():
+        before = previous.get(channel)
+        if before is None:
+            live = to_live_call(call, now)
+            added.append(live)
+        elif any(getattr(call, name) != getattr(before, name) for name in WATCHED_FIELDS):
+            live = replace(
+                to_live_call(call, now), started_at=before.started_at, customer=before.customer
+            )
+            if live.outside_number != before.outside_number:
+                live = replace(live, customer=None)
+            changed.append(live)
+        else:
+            live = before
+        calls[channel] = live
+    removed = [channel for channel in previous if channel not in current]
+    return CallsDiff(added=added, changed=changed, removed=removed, calls=calls)

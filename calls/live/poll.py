@@ -1,0 +1,134 @@
+"""One poll of the PBX: fetch active calls, diff, match customers, store, broadcast.
+
+This is the service behind the Celery beat task. Exactly one poll runs at a time across all workers
+(a Redis lock with a TTL, so a killed worker cannot wedge it), and a PBX failure never loses the
+last good calls: they are kept, `pbx.ok` turns false with a reason code (`pbx.reason`, which
+browsers translate) and the technical detail (`pbx.error`), and the next good poll recovers by
+itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from redis.exceptions import LockError
+
+from calls.history.cdr_sync import note_live_calls
+from calls.live import payloads
+from calls.live.diff import CallsDiff, diff_calls
+from calls.live.payloads import PbxPayload
+from calls.live.snapshot import (
+    POLL_LOCK_KEY,
+    LiveState,
+    count_poll,
+    load_state,
+    redis_client,
+    save_state,
+)
+from calls.pbx.client import PbxError, TelsamClient, client_from_settings
+from customers.matching import match_numbers
+from telsam_panel.redact import redact
+
+logger = logging.getLogger(__name__)
+
+
+_REMATCH_EVERY_POLLS = 5
+
+
+class PollStatus(enum.StrEnum):
+    OK = "ok"
+    PBX_ERROR = "pbx_error"
+    SKIPPED = "skipped"  # another poll holds the lock
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    status: PollStatus
+    seq: int | None = None
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+
+def poll_time_limit() -> float:
+    """How long one poll may take: the client's deadline for the PBX's whole answer can overrun by
+    one socket read (so twice the timeout), plus room for Redis and the database."""
+    return 2 * settings.TELSAM_API_TIMEOUT + 5
+
+
+def poll_active_calls(
+    client: TelsamClient | None = None, now: datetime | None = None
+) -> PollResult:
+    """Run one poll unless another is running; see the module docstring."""
+    # The lock outlives the task's hard time limit a little, so it expires only after a dead poll.
+    lock = redis_client().lock(POLL_LOCK_KEY, timeout=poll_time_limit() + 5, blocking=False)
+    if not lock.acquire():
+        logger.debug("Skipped a poll: the previous one is still running")
+        count_poll(PollStatus.SKIPPED)
+        return PollResult(PollStatus.SKIPPED)
+    try:
+        result = _poll(client or client_from_settings(), now or timezone.now())
+        count_poll(result.status)
+        return result
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            logger.warning("The poll outlived its lock (%.0f s)", poll_time_limit() + 5)
+
+
+def _poll(client: TelsamClient, now: datetime) -> PollResult:
+    previous = load_state() or LiveState.fresh()
+    try:
+        fetched = client.active_calls()
+    except PbxError as exc:
+        error = redact(str(exc))
+        if previous.pbx["ok"] or previous.pbx["error"] != error:
+            logger.warning("PBX poll failed: %s", error)
+        pbx: PbxPayload = {
+            "ok": False,
+            "last_ok_at": previous.pbx["last_ok_at"],
+            "error": error,
+            "reason": exc.reason.value,
+        }
+        diff = CallsDiff(calls=previous.calls)
+        status = PollStatus.PBX_ERROR
+    else:
+        if not previous.pbx["ok"] and previous.pbx["error"]:
+            logger.info("PBX poll recovered")
+        diff = diff_calls(previous.calls, fetched, now)
+        # New numbers every poll; now and then also the unknown callers still on the line, in case
+        # an agent has just added them as customers.
+        numbers = diff.numbers_to_match(all_unknown=previous.seq % _REMATCH_EVERY_POLLS == 0)
+        if numbers:
+            diff = diff.with_customers(match_numbers(numbers))
+        pbx = {"ok": True, "last_ok_at": now.isoformat(), "error": None, "reason": None}
+        status = PollStatus.OK
+
+    state = LiveState(
+        run=previous.run, seq=previous.seq + 1, at=now.isoformat(), calls=diff.calls, pbx=pbx
+    )
+    # Store before broadcasting: a browser connecting in between gets a snapshot at least as new
+    # as the diff it will then receive (and ignores a diff whose seq it already has).
+    save_state(state)
+    message = payloads.diff_message(
+        state.run, state.seq, state.at, diff.added, diff.changed, diff.removed, state.pbx
+    )
+    payloads.broadcast(payloads.encode(message))
+    # Only now, so the database can neither fail nor delay the broadcast: the calls that came
+    # and went are noted for the history, which must look back to their start for their rows.
+    if status is PollStatus.OK:
+        fresh = not previous.pbx["ok"]  # a new live state, or the PBX failed since: reconcile
+        note_live_calls(diff.calls, diff.added, diff.removed, fresh=fresh, now=now)
+    return PollResult(
+        status,
+        seq=state.seq,
+        added=len(diff.added),
+        changed=len(diff.changed),
+        removed=len(diff.removed),
+    )

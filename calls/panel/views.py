@@ -1,0 +1,105 @@
+"""Pages and endpoints of the calls app. Views stay thin: logic lives in service modules."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from calls.access import LIVE_CALLS, requires
+from calls.models import AgentProfile, HangupAttempt
+from calls.panel.caller_card import caller_card
+from calls.panel.forms import AgentProfileForm
+from calls.panel.hangup import HANGUP_PERMISSION, hangup_call, is_plausible_channel
+
+POP_ALL_PERMISSION = "calls.pop_all_calls"
+logger = logging.getLogger(__name__)
+
+
+@requires(*LIVE_CALLS)
+def panel(request: HttpRequest) -> HttpResponse:
+    """The live calls panel: the page is static; the calls arrive over the websocket."""
+    profile, _created = AgentProfile.objects.get_or_create(user=request.user)
+    config = {
+        "wsPath": "/ws/calls/",
+        "pollInterval": settings.TELSAM_POLL_INTERVAL,
+        "extensions": profile.extension_list,
+        "popAll": profile.pop_all_calls and request.user.has_perm(POP_ALL_PERMISSION),
+        "canHangup": request.user.has_perm(HANGUP_PERMISSION),
+        "hangupUrl": reverse("calls:hangup"),
+        "callerUrl": reverse("calls:caller"),
+        "loginUrl": f"{reverse('login')}?next={reverse('calls:panel')}",
+        "userId": request.user.pk,
+    }
+    return render(request, "calls/panel.html", {"config": config, "profile": profile})
+
+
+# The settings are those of the live panel's screen-pops.
+@requires(*LIVE_CALLS)
+def profile(request: HttpRequest) -> HttpResponse:
+    """An agent's own settings: their extensions (and, for supervisors, pops for all calls)."""
+    agent_profile, _created = AgentProfile.objects.get_or_create(user=request.user)
+    form = AgentProfileForm(
+        request.POST or None,
+        instance=agent_profile,
+        can_pop_all=request.user.has_perm(POP_ALL_PERMISSION),
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your settings were saved."))
+        return redirect("calls:panel")
+    return render(request, "calls/profile.html", {"form": form})
+
+
+# The card shows the customers behind a number and their recent calls.
+@requires(*LIVE_CALLS)
+@require_GET
+def caller(request: HttpRequest) -> JsonResponse:
+    """GET ?number=905321234567 → who is calling (for the screen-pop card)."""
+    return JsonResponse(caller_card(request.GET.get("number", "")[:64]))
+
+
+_HANGUP_STATUS = {
+    HangupAttempt.Result.OK: 200,
+    HangupAttempt.Result.FORBIDDEN: 403,
+    HangupAttempt.Result.NOT_FOUND: 404,
+    HangupAttempt.Result.PBX_ERROR: 502,
+}
+
+
+# Logged in only: the permission (calls.hangup_call) is checked by `hangup_call` itself, which
+# records every refused attempt in the audit trail.
+@requires(json=True)
+@require_POST
+def hangup(request: HttpRequest) -> JsonResponse:
+    """POST channel=… → {"ok": true} or {"ok": false, "error": "…"} with 400/403/404/502/503."""
+    channel = request.POST.get("channel", "")
+    if not channel:
+        return JsonResponse({"ok": False, "error": _("No channel given.")}, status=400)
+    try:
+        attempt = hangup_call(request.user, channel)
+    except DatabaseError:  # the audit trail cannot be written, so the PBX was not asked
+        logger.exception("Hang-up refused: its audit row could not be written")
+        error = _("The hang-up cannot be recorded right now, so the call was not ended.")
+        return JsonResponse({"ok": False, "error": error}, status=503)
+    if attempt.result == HangupAttempt.Result.OK:
+        return JsonResponse({"ok": True})
+    if attempt.result == HangupAttempt.Result.NOT_FOUND and not is_plausible_channel(channel):
+        # Recorded all the same: a forged channel is worth an entry in the audit trail.
+        return JsonResponse({"ok": False, "error": _("This is not a channel name.")}, status=400)
+    errors = {
+        HangupAttempt.Result.FORBIDDEN: _("You are not allowed to hang up calls."),
+        HangupAttempt.Result.NOT_FOUND: _("This call is no longer active."),
+        HangupAttempt.Result.PBX_ERROR: _("The PBX refused: %(reason)s")
+        % {"reason": attempt.pbx_answer.splitlines()[0] if attempt.pbx_answer else ""},
+    }
+    return JsonResponse(
+        {"ok": False, "error": errors[attempt.result]}, status=_HANGUP_STATUS[attempt.result]
+    )

@@ -1,9 +1,0 @@
-from __future__ import annotations
-
-from django.urls import path
-
-from calls.consumers import LiveCallsConsumer
-
-websocket_urlpatterns = [
-    path("ws/calls/", LiveCallsConsumer.as_asgi()),
-]
