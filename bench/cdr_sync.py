@@ -2,7 +2,7 @@
 
 Prints one JSON line: rows, seconds, rows per second, and the process's resident memory before the
 sync and at its peak (the difference is what syncing cost: it stays flat as rows grow, because
-windows are a day and rows are stored 1,000 at a time). Usage: python bench/cdr_sync.py
+windows are a day and rows are stored 5,000 at a time). Usage: python bench/cdr_sync.py
 sqlite|postgres ROWS
 """
 

@@ -1,6 +1,6 @@
 """The only module that speaks HTTP to the Telsam PBX.
 
-Spec: `shared/telsam-api.md` (mirrored in `docs/telsam-api.md`). Everything that comes back is
+Spec: `docs/telsam-api.md`, the API as we understand it. Everything that comes back is
 parsed into frozen dataclasses; every failure becomes a `PbxError` subclass whose message is short,
 human-readable and free of the password, which the API insists on carrying in the query string.
 For that reason no exception from `requests` is ever chained to ours (its text contains the URL).

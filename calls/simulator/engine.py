@@ -1,6 +1,6 @@
 """The PBX simulator's state machine: live calls, CDR history, faults and a request log. No HTTP.
 
-Everything the simulator serves is modelled on `shared/telsam-api.md`. Only a few of the Turkish
+Everything the simulator serves is modelled on `docs/telsam-api.md`. Only a few of the Turkish
 strings are documented by the provider; the rest are our inference of what an Asterisk-based hosted
 PBX in Turkey sends, so the panel must treat all of them as free text:
 

@@ -2,7 +2,8 @@
 real Chromium logging in through the login form.
 
 The web server, worker and beat cannot see pytest-django's test database, so these tests never use
-the `db` fixture: the stack gets its own SQLite file, migrated and filled through `manage.py`.
+the `db` fixture: the stack gets a database of its own (an SQLite file, or a fresh PostgreSQL
+database when the suite runs on PostgreSQL), migrated and filled through `manage.py`.
 The stack is started once per module (about ten seconds) and stopped however the module ends;
 each test gets an empty simulator and fresh browser contexts (screen-pops are claimed once per call
 in localStorage, so a shared context would hide them).
@@ -133,7 +134,8 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
     simulated_pbx: SimulatedPbx,
 ) -> Iterator[PanelStack]:
-    """Daphne, worker and beat on a fresh SQLite file and the tests' Redis database."""
+    """The web server (uvicorn), worker and beat on a database of their own and the tests' Redis
+    database."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     database = int(urlsplit(settings.REDIS_URL).path.strip("/") or 0)
     assert database != 0, "tests must not use Redis database 0, the demo's"
