@@ -5,7 +5,7 @@ seconds; for each panel count the simulator counts the requests it answers over 
 naive design of the provider's sample code, one request per browser per refresh, would make
 panels × 60 / interval requests a minute at the same refresh rate.
 
-Prints one JSON line per panel count. Usage: python bench/live_pbx_load.py sqlite|postgres
+Prints one JSON line per panel count. Usage: python -m bench.live_pbx_load sqlite|postgres
 [--panels 1,100,1000] [--seconds 60] [--interval 1]
 """
 
@@ -15,7 +15,7 @@ import argparse
 import sys
 import time
 
-from live_stack import emit, live_bench
+from bench.live_stack import emit, live_bench
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

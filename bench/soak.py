@@ -8,7 +8,7 @@ watch the calls while the simulator fails in every way it knows, a few seconds a
 web server is restarted. At the end the traffic is frozen, two polls pass, and every view is
 compared with the simulator's truth.
 
-    .venv/bin/python bench/soak.py [--minutes 10 | --seconds S] [--clients 50] [--json PATH]
+    .venv/bin/python -m bench.soak [--minutes 10 | --seconds S] [--clients 50] [--json PATH]
 
 Exit status: 0 passed, 1 a problem was found (lost or phantom calls, polls stopped for longer than
 the bound, …), 2 the run could not be completed (the stack did not start, or a process would not
@@ -36,12 +36,8 @@ from urllib.parse import quote, quote_plus
 
 import redis
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import soak_report, soak_setup  # noqa: E402
-from bench.soak_plan import MIN_DURATION_S, Schedule, plan, unknown_kinds  # noqa: E402
+from bench import soak_report, soak_setup
+from bench.soak_plan import MIN_DURATION_S, Schedule, plan, unknown_kinds
 
 POLL_INTERVAL_S = 1.0
 API_TIMEOUT_S = 1.0
