@@ -140,6 +140,7 @@ def main(argv: list[str]) -> None:
         cookie = bench.cookies[-1]
         fleets.grow(args.panels, batch=100)
         stack.start_poller(INTERVAL)
+        fleets.set_poll_interval(INTERVAL)
         web = stack.pids()["web"]
         common = {
             "benchmark": "export_load",

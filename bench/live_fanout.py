@@ -12,6 +12,9 @@ every 2 s on average, up to 40 at once). Steps:
    same window, memory after it, and the size of each diff against the size of the snapshot a
    naive design would send instead (the full state every time).
 
+The clients' silence watchdog waits while the poller is stopped: a page would ask for a snapshot
+after three silent intervals, and the idle figures would measure those answers instead.
+
 Prints one JSON line. Usage: python -m bench.live_fanout sqlite|postgres [--clients 1000]
 [--seconds 30]
 """
@@ -49,6 +52,7 @@ def main(argv: list[str]) -> None:
         stack, fleets = bench.stack, bench.fleets
         stack.start_poller(1.0)
         stack.stop_poller()
+        fleets.set_poll_interval(None)
         web = stack.pids()["web"]
 
         fleets.grow(1)
@@ -63,6 +67,7 @@ def main(argv: list[str]) -> None:
         idle_cpu = meter.percent()["web"]
 
         stack.start_poller(1.0)
+        fleets.set_poll_interval(1.0)
         # The first polls carry everything that changed while idle; measure from the next ones.
         time.sleep(3)
         pids = stack.pids()
@@ -117,6 +122,7 @@ def main(argv: list[str]) -> None:
                 round(snapshot_mean / diff_bytes, 1) if diff_bytes and snapshot_mean else None
             ),
             "resyncs": counts.get("resyncs", 0),
+            "watchdog_resyncs": counts.get("watchdog_resyncs", 0),
             "seconds": args.seconds,
         }
     )

@@ -74,6 +74,7 @@ def main(argv: list[str]) -> None:
             for interval in intervals:
                 if stack.interval != interval:
                     stack.start_poller(interval)
+                    fleets.set_poll_interval(interval)
                 result = measure(bench.sim, stack, fleets, interval, args.calls, rng, bench.pool)
                 emit(
                     {
@@ -166,6 +167,7 @@ def measure(sim, stack, fleets, interval, calls, rng, pool) -> dict:
         "cpu_pct": cpu,
         "diff_messages": counts.get("diff_messages", 0),
         "resyncs": counts.get("resyncs", 0),
+        "watchdog_resyncs": counts.get("watchdog_resyncs", 0),
         "seconds": round(end - begin, 1),
     }
 

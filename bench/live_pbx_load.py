@@ -34,6 +34,7 @@ def main(argv: list[str]) -> None:
     args = parse_args(argv)
     with live_bench(args.backend, sessions=max(args.panels), traffic=True, keep=args.keep) as bench:
         bench.stack.start_poller(args.interval)
+        bench.fleets.set_poll_interval(args.interval)
         for panels in args.panels:
             bench.fleets.grow(panels, batch=100)
             time.sleep(2 * args.interval)
