@@ -15,14 +15,14 @@ test: $(STAMP)
 	scripts/run-tests $(TEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 bench-quick: $(STAMP)
-	$(BIN)/python bench/run.py --quick
+	$(BIN)/python -m bench.run --quick
 
 # Ten minutes of load, PBX faults and a web-server restart on loopback; e.g. SOAK_ARGS="--minutes 2".
 soak: $(STAMP)
-	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

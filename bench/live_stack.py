@@ -30,11 +30,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for path in (str(ROOT), str(HERE)):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+ROOT = Path(__file__).resolve().parents[1]
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 PBX_USER = "bench"
@@ -61,7 +57,7 @@ def setup(backend: str) -> str:
     os.environ["REDIS_URL"] = REDIS_URL
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["DEBUG"] = "false"
-    from setup_django import database_url, fresh_database
+    from bench.setup_django import database_url, fresh_database
 
     fresh_database(backend)
     import redis
@@ -324,7 +320,8 @@ class Fleet:
         cookies_file.write_text("\n".join(cookies) + "\n")
         self.log = (workdir / f"{name}.log").open("ab")
         self.popen = subprocess.Popen(
-            [sys.executable, str(HERE / "live_fleet.py"), ws_url, str(cookies_file), "7"],
+            [sys.executable, "-m", "bench.live_fleet", ws_url, str(cookies_file), "7"],
+            cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -398,6 +395,11 @@ class Fleets:
 
     def reset(self) -> None:
         self.ask({"cmd": "reset"})
+
+    def set_poll_interval(self, seconds: float | None) -> None:
+        """Tell the clients the server's poll interval, which their silence watchdog counts in
+        (None: the poller is stopped on purpose, the watchdog waits)."""
+        self.ask({"cmd": "poll_interval", "seconds": seconds})
 
     def status(self) -> dict[str, Any]:
         answers = self.ask({"cmd": "status"})

@@ -27,7 +27,7 @@ import sys
 import time
 from contextlib import contextmanager
 
-from setup_django import fresh_database
+from bench.setup_django import fresh_database
 
 CUSTOMERS = 10_000
 KNOWN_SHARE = 0.5

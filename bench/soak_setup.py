@@ -11,7 +11,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ from urllib.parse import urlsplit
 import psutil
 import redis
 
-ROOT = Path(__file__).resolve().parents[1]
 DATABASE_FILE = "soak.sqlite3"
 
 _FIRST_NAMES = ("Ayşe", "Mehmet", "Fatma", "Mustafa", "Emine", "Ahmet", "Hatice", "Ali", "Zeynep")
@@ -125,8 +123,6 @@ def configure_django(workdir: Path, redis_url: str) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
