@@ -10,7 +10,7 @@ from django.db import DatabaseError, transaction
 
 from calls.live.snapshot import load_state
 from calls.models import HangupAttempt, clip_to_column
-from calls.pbx.client import PbxError, PbxRejected, TelsamClient, client_from_settings
+from calls.pbx import PbxError, PbxRejected, TelsamClient, client_from_settings
 from calls.tasks import poll_active_calls_task
 from telsam_panel.redact import redact
 

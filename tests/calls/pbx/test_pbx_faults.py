@@ -42,6 +42,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from calls.live.snapshot import poll_counters
+from calls.pbx import MAX_TEXT_CHARS
 from calls.pbx import client as telsam
 from calls.tasks import poll_active_calls_task
 from customers.services import customer_create
@@ -341,7 +342,7 @@ def bounded(diff: dict, channel: str) -> None:
     [call] = diff["added"]
     assert call["channel"] == channel
     for name in ("callinfo", "calltype", "dst"):
-        assert 0 < len(call[name]) <= telsam.MAX_TEXT_CHARS
+        assert 0 < len(call[name]) <= MAX_TEXT_CHARS
     assert call["callinfo"].startswith("ÇÇÇ") and call["callinfo"].endswith("…")
 
 
