@@ -25,7 +25,7 @@ import requests
 from django.core.management import CommandError, call_command
 
 from calls.management.commands.simulate_pbx import caller_pool_from_db
-from calls.pbx.client import (
+from calls.pbx import (
     Direction,
     PbxBadResponse,
     PbxRejected,
