@@ -16,11 +16,11 @@ from calls.pbx.answers import (
     parse_hangup,
     unwrap,
 )
+from calls.pbx.channels import MAX_CHANNEL_CHARS, is_valid_channel, printable_channel
 from calls.pbx.client import TelsamClient, client_from_settings
 from calls.pbx.errors import PbxBadResponse, PbxError, PbxReason, PbxRejected, PbxUnavailable
 from calls.pbx.fields import (
     MAX_CDR_ID_CHARS,
-    MAX_CHANNEL_CHARS,
     MAX_ELAPSED_SECONDS,
     MAX_TEXT_CHARS,
     MAX_USERFIELD_CHARS,
@@ -59,8 +59,10 @@ __all__ = [
     "client_from_settings",
     "decode_body",
     "format_cdr_param",
+    "is_valid_channel",
     "parse_active_calls",
     "parse_cdr",
     "parse_hangup",
+    "printable_channel",
     "unwrap",
 ]

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from calls.pbx import fields
+from calls.pbx.channels import channel_problem
 from calls.pbx.errors import PbxBadResponse, PbxRejected
-from calls.pbx.fields import MAX_CDR_ID_CHARS, MAX_CHANNEL_CHARS, MAX_USERFIELD_CHARS
+from calls.pbx.fields import MAX_CDR_ID_CHARS, MAX_USERFIELD_CHARS
 from calls.pbx.records import ActiveCall, CdrBatch, CdrRecord, HangupResult, RejectedRow
 
 logger = logging.getLogger(__name__)
@@ -81,8 +82,11 @@ def unwrap(body: str | bytes) -> list[Any]:
 
 
 def parse_active_call(row: Mapping[str, Any]) -> ActiveCall:
-    """One `activecalls` row; only `channel` is indispensable."""
-    channel = fields.identity(row.get("channel"), "channel", MAX_CHANNEL_CHARS)
+    """One `activecalls` row; only `channel` is indispensable, and it is kept as sent."""
+    channel = fields.scalar(row.get("channel"))
+    problem = channel_problem(channel)
+    if problem:
+        raise ValueError(problem)
     try:
         elapsed: int | None = fields.parse_elapsed(row.get("duration", ""))
     except ValueError:

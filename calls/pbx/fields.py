@@ -18,9 +18,9 @@ PBX_TIMEZONE = ZoneInfo("Europe/Istanbul")
 # ddMMyyyyHHmm with 24-hour hours: the provider's document writes "hh", which would be 12-hour.
 CDR_PARAM_FORMAT = "%d%m%Y%H%M"
 # Bounds on what one field may bring in, so a broken PBX cannot flood pages, Redis or the database.
-# Identities (a channel, a CDR id) cannot be shortened without breaking hang-up or de-duplication:
-# a row with a longer one is refused. Free text is cut. The limits match the database columns.
-MAX_CHANNEL_CHARS = 200
+# A CDR id cannot be shortened without breaking de-duplication: a row with a longer one is
+# refused (a channel's own rule is in `channels`). Free text is cut. The limits match the
+# database columns.
 MAX_CDR_ID_CHARS = 64
 MAX_TEXT_CHARS = 200
 MAX_USERFIELD_CHARS = 2000
@@ -65,7 +65,7 @@ def text(value: Any, limit: int = MAX_TEXT_CHARS) -> str:
 
 
 def identity(value: Any, name: str, limit: int) -> str:
-    """An indispensable identity (channel, CDR id): present, and never shortened."""
+    """An indispensable identity (a CDR id): present, and never shortened."""
     found = text(value, limit=limit + 1)
     if not found:
         raise ValueError(f"row has no {name}")

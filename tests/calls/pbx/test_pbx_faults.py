@@ -14,8 +14,9 @@ each is decided here:
 - long text fields are cut to `MAX_TEXT_CHARS`; bytes that are not UTF-8 become U+FFFD; control
   characters and lone surrogates never reach Redis or the page;
 - an absurd duration reads as "just started";
-- rows that cannot be read are skipped when others can (a channel longer than any real one, or
-  no channel at all, makes a row unreadable: identities are never shortened);
+- rows that cannot be read are skipped when others can (a channel longer than any real one, one
+  with control characters or white space at an end, or no channel at all, makes a row
+  unreadable: a channel is handed back to end its call, so it is never shortened or altered);
 - thousands of calls at once are all delivered;
 - a PBX slower than the poll interval but within the timeout is simply slow.
 
@@ -426,6 +427,11 @@ ODDITIES = [
     Oddity(
         "unreadable_rows_beside_a_good_one",
         raw(answer(row("SIP/raw-1"), row(None), "SIP/x", 42, row("SIP/" + "x" * 500))),
+        only_the_readable_row,
+    ),
+    Oddity(
+        "channels_that_would_have_to_be_altered_beside_a_good_one",
+        raw(answer(row("SIP/raw-1"), row("SIP/raw\t-2"), row(" SIP/raw-3"), row("SIP/raw-4\x85"))),
         only_the_readable_row,
     ),
     Oddity("thousands_of_calls", lambda s: s.pbx.sim.add_calls(3000), thousands),
