@@ -24,7 +24,7 @@ DISTINCT_CALLERS_SHARE = 0.2
 def main(backend: str, rows: int) -> None:
     fresh_database(backend)
     from calls.history.cdr_sync import SyncSummary, day_windows, sync_window
-    from calls.pbx.client import TelsamClient
+    from calls.pbx import TelsamClient
     from calls.simulator import PbxSimulator, SimulatorServer
 
     sim = PbxSimulator("bench", "bench-password", traffic=False)

@@ -92,7 +92,7 @@ def main(argv: list[str]) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from calls.live.poll import poll_active_calls
-    from calls.pbx.client import TelsamClient
+    from calls.pbx import TelsamClient
     from calls.simulator import CALLINFO_RINGING, CALLINFO_TALKING, PbxSimulator, SimulatorServer
     from customers.models import Customer, PhoneNumber
 

@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from calls.pbx.client import TelsamClient
+from calls.pbx import TelsamClient
 from calls.simulator import PbxSimulator, SimulatorServer
 
 PBX_USER = "panel-api"

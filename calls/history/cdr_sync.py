@@ -56,7 +56,7 @@ from calls.history.rollup import refresh_hours
 from calls.live.diff import LiveCall
 from calls.live.snapshot import redis_client
 from calls.models import AwaitedCdr, CallRecord, CdrSyncState, clip_to_column
-from calls.pbx.client import CdrRecord, Direction, PbxError, TelsamClient, client_from_settings
+from calls.pbx import CdrRecord, Direction, PbxError, TelsamClient, client_from_settings
 from customers.linking import customers_for_numbers
 from customers.phones import from_pbx
 from telsam_panel.redact import redact

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from calls.pbx.client import MAX_ELAPSED_SECONDS, ActiveCall, Direction
+from calls.pbx import MAX_ELAPSED_SECONDS, ActiveCall, Direction
 from customers.phones import display_number, from_pbx, is_extension
 
 _QUEUE = re.compile(r"Kuyruk\s*\(\s*(\d+)\s*\)", re.IGNORECASE)

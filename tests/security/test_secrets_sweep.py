@@ -34,7 +34,7 @@ import requests
 from websockets.sync.client import connect
 
 from calls.live.snapshot import SNAPSHOT_KEY
-from calls.simulator.engine import FAULT_KINDS
+from calls.simulator import FAULT_KINDS
 from tests.conftest import PBX_USER
 from tests.e2e.conftest import SimulatedPbx
 from tests.stack import (

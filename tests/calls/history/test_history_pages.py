@@ -15,7 +15,7 @@ from calls.history.cdr_sync import store_records
 from calls.history.stats import build_stats
 from calls.models import CallRecord
 from calls.panel.caller_card import caller_card
-from calls.pbx.client import CdrRecord, Direction
+from calls.pbx import CdrRecord, Direction
 from customers.services import customer_create
 from tests.export_files import export_rows
 
