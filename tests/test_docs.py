@@ -122,7 +122,12 @@ def test_every_link_of_a_page_leads_somewhere(page: Path) -> None:
     assert not broken, f"links leading nowhere: {broken}"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.relative_to(ROOT).as_posix())
+# The changelog is history: it may name files that were removed since.
+@pytest.mark.parametrize(
+    "page",
+    [page for page in PAGES if page.name != "CHANGELOG.md"],
+    ids=lambda page: page.relative_to(ROOT).as_posix(),
+)
 def test_every_path_a_page_quotes_exists(page: Path) -> None:
     folders = {name.split("/")[0] for name in tracked_files() if "/" in name}
     missing = []
