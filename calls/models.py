@@ -102,7 +102,7 @@ class CallRecord(models.Model):
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     src = models.CharField(_("caller"), max_length=64, blank=True)
     dst = models.CharField(_("callee"), max_length=64, blank=True)
-    # The outside party in E.164 (caller inbound, callee outbound): filters and customer links.
+    # The outside party in E.164 (calls.pbx.parties): filters and customer links.
     outside_number = models.CharField(_("outside number"), max_length=32, blank=True)
     duration = models.FloatField(_("duration (s)"), default=0)
     disposition = models.CharField(_("result"), max_length=20, blank=True)

@@ -88,7 +88,7 @@ def test_stats_match_the_hand_computed_day(day_of_calls):
     queues = {row.name: (row.calls, row.answered, row.missed) for row in report.per_queue}
     assert queues == {"630": (3, 2, 1), "631": (2, 1, 1)}
     extensions = {row.name: row.calls for row in report.per_extension}
-    assert extensions == {"110": 4, "111": 4, "112": 1}  # outbound and internal count the caller
+    assert extensions == {"110": 4, "111": 4, "112": 1}  # outbound calls count the caller
     assert report.heatmap[-1][9] == 3 and report.heatmap[-1][23] == 1
     assert report.heatmap_max == 3
 
