@@ -54,19 +54,6 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The customer's page also shows their last calls and today's count."""
-        from calls.history.records import timeline  # calls builds on customers
-
-        customer = self.get_object(request, object_id)
-        if customer is not None:
-            numbers = customer.phones.values_list("number", flat=True)
-            extra_context = {
-                **(extra_context or {}),
-                "timeline": timeline(numbers, customer.pk, 20),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def get_formset_kwargs(self, request, obj, inline, prefix):
         """`add/?phone=…` (the screen-pop's "add customer" link) prefills the first number."""
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
