@@ -14,7 +14,7 @@ from import_export.admin import ExportMixin
 from customers.forms import CustomerFileForm, PhoneNumberForm
 from customers.importing import import_customers, read_dataset, record_import
 from customers.models import Customer, CustomerImport, PhoneNumber
-from customers.phones import try_normalize
+from customers.phones import display_number, try_normalize
 from customers.resources import CustomerResource
 
 _NOT_DIGITS = re.compile(r"\D")
@@ -107,7 +107,7 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("phone numbers"))
     def phone_numbers(self, customer: Customer) -> str:
-        return ", ".join(p.number for p in customer.phones.all())
+        return ", ".join(display_number(p.number) for p in customer.phones.all())
 
     def get_search_results(self, request, queryset, search_term):
         """Text fields as usual, plus numbers typed in any format (`0532 123 45 67` finds
