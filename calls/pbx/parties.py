@@ -13,9 +13,8 @@ from __future__ import annotations
 from calls.pbx.client import Direction
 from customers.phones import from_pbx, is_extension
 
-# Which field holds each side of a call, by direction: the outside party (an internal call has
-# none) and the agent's side, the extension (or queue) that rang or dialled.
-OUTSIDE_FIELD = {Direction.IN: "src", Direction.OUT: "dst"}
+# The field that holds the agent's side of a call, by direction: the extension (or queue) that
+# rang or dialled, the other side from `outside_party`. Data, so SQL can use it (the roll-up).
 EXTENSION_FIELD = {
     Direction.IN: "dst",
     Direction.OUT: "src",
@@ -40,8 +39,11 @@ def direction_of(src: str, dst: str) -> Direction:
 def outside_party(direction: Direction, src: str, dst: str) -> str | None:
     """The outside party as the PBX wrote it (the caller inbound, the callee outbound), or None
     for a call between extensions."""
-    field = OUTSIDE_FIELD.get(direction)
-    return None if field is None else {"src": src, "dst": dst}[field]
+    if direction is Direction.IN:
+        return src
+    if direction is Direction.OUT:
+        return dst
+    return None
 
 
 def outside_number(src: str, dst: str) -> str:

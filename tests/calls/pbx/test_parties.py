@@ -10,7 +10,7 @@ from calls.history.cdr_sync import store_records
 from calls.live.diff import to_live_call
 from calls.models import CallRecord
 from calls.pbx.client import ActiveCall, Direction, parse_cdr_record
-from calls.pbx.parties import direction_of, outside_number, outside_party
+from calls.pbx.parties import EXTENSION_FIELD, direction_of, outside_number, outside_party
 from customers.phones import from_pbx
 
 NOW = datetime(2026, 11, 27, 12, 42, 7, tzinfo=UTC)
@@ -59,3 +59,10 @@ def test_the_outside_party_is_the_caller_inbound_and_the_callee_outbound(
     assert direction_of(src, dst) is direction
     assert outside_party(direction, src, dst) == outside
     assert outside_number(src, dst) == e164
+
+
+@pytest.mark.parametrize("direction", list(Direction))
+def test_the_agents_side_is_the_other_party(direction):
+    outside = outside_party(direction, "src", "dst")
+    assert EXTENSION_FIELD[direction] != outside
+    assert EXTENSION_FIELD[direction] in ("src", "dst")
