@@ -44,6 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
+from typing import Protocol
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -53,13 +54,12 @@ from redis.exceptions import LockError
 
 from calls.history.records import refresh_callbacks
 from calls.history.rollup import refresh_hours
-from calls.live.diff import LiveCall
-from calls.live.snapshot import redis_client
 from calls.models import AwaitedCdr, CallRecord, CdrSyncState, clip_to_column
 from calls.pbx.client import CdrRecord, PbxError, TelsamClient, client_from_settings
 from calls.pbx.parties import direction_of, outside_number
 from customers.linking import customers_for_numbers
 from telsam_panel.redact import redact
+from telsam_panel.redis_connection import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -375,9 +375,22 @@ def _report(
 # --- calls awaiting their row ------------------------------------------------------------------
 
 
+class SeenCall(Protocol):
+    """What the history needs of a live call (`calls.live.diff.LiveCall` is one)."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def src(self) -> str: ...
+    @property
+    def dst(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+
+
 def note_live_calls(
-    live: Mapping[str, LiveCall],
-    added: Sequence[LiveCall],
+    live: Mapping[str, SeenCall],
+    added: Sequence[SeenCall],
     removed: Sequence[str],
     *,
     fresh: bool,
