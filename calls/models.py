@@ -1,4 +1,4 @@
-"""Database models of the calls app. Live calls are not here: they live in Redis (live_state)."""
+"""Database models of the calls app. Live calls are in Redis instead (calls.live.snapshot)."""
 
 from __future__ import annotations
 
