@@ -7,6 +7,7 @@ import logging
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
 
+from calls.live.poll_requests import request_poll
 from calls.live.snapshot import load_state
 from calls.models import HangupAttempt, clip_to_column
 from calls.pbx import (
@@ -17,7 +18,6 @@ from calls.pbx import (
     is_valid_channel,
     printable_channel,
 )
-from calls.tasks import poll_active_calls_task
 from telsam_panel.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def hangup_call(
     _save_outcome(attempt)
     logger.info("Hang-up by %s of %s: %s", attempt.username, attempt.channel[:80], attempt.result)
     if attempt.result == HangupAttempt.Result.OK:
-        transaction.on_commit(_poll_now)
+        transaction.on_commit(request_poll)
     return attempt
 
 
@@ -97,14 +97,6 @@ def _save_outcome(attempt: HangupAttempt) -> None:
             attempt.result,
             redact(f"{type(exc).__name__}: {exc}"),
         )
-
-
-def _poll_now() -> None:
-    """Queue a poll at once, so every panel sees the call leave without waiting for beat."""
-    try:
-        poll_active_calls_task.delay(retry_if_busy=True)
-    except Exception as exc:  # the hang-up itself succeeded; beat will catch up
-        logger.warning("Could not queue the poll after a hang-up: %s", type(exc).__name__)
 
 
 def _has_ended(client: TelsamClient, channel: str) -> bool:
