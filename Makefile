@@ -27,6 +27,8 @@ soak: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# The layering of the packages (docs/architecture.md): the contracts in pyproject.toml.
+	$(BIN)/lint-imports
 	@# No build step for the browser code: every module parses, and its pure parts pass their
 	@# unit tests (tests/js/, Node's built-in runner). Node is required: `apt-get install nodejs`.
 	@command -v node >/dev/null || { echo "error: make lint needs Node.js (apt-get install nodejs)" >&2; exit 1; }
