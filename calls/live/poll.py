@@ -21,6 +21,7 @@ from redis.exceptions import LockError
 from calls.history.cdr_sync import note_live_calls
 from calls.live import payloads
 from calls.live.diff import CallsDiff, diff_calls
+from calls.live.matching import match_numbers
 from calls.live.payloads import PbxPayload
 from calls.live.snapshot import (
     POLL_LOCK_KEY,
@@ -31,7 +32,6 @@ from calls.live.snapshot import (
     save_state,
 )
 from calls.pbx.client import PbxError, TelsamClient, client_from_settings
-from customers.matching import match_numbers
 from telsam_panel.redact import redact
 
 logger = logging.getLogger(__name__)
