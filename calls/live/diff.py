@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from operator import attrgetter
 
 from calls.pbx.client import MAX_ELAPSED_SECONDS, ActiveCall, Direction
 from customers.phones import display_number, from_pbx, is_extension
@@ -19,6 +19,9 @@ from customers.phones import display_number, from_pbx, is_extension
 _QUEUE = re.compile(r"Kuyruk\s*\(\s*(\d+)\s*\)", re.IGNORECASE)
 # A change in any of these is news for the browser; `src` and `dst` identify who talks to whom.
 WATCHED_FIELDS = ("src", "dst", "calltype", "callinfo")
+_watched = attrgetter(*WATCHED_FIELDS)
+# `callinfo` is the PBX's free text: Turkish (`Çalıyor`), or English on some builds.
+_RINGING = re.compile(r"çal[ıi]yor|ringing", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,47 +58,10 @@ class LiveCall:
             return self.dst
         return None
 
-    def to_payload(self) -> dict[str, Any]:
-        """The `Call` object of the websocket protocol (docs/websocket-protocol.md)."""
-        customer = self.customer
-        return {
-            "channel": self.channel,
-            "src": self.src,
-            "src_display": self.src_display,
-            "dst": self.dst,
-            "dst_display": self.dst_display,
-            "calltype": self.calltype,
-            "callinfo": self.callinfo,
-            "queue": self.queue,
-            "direction": self.direction.value,
-            "started_at": self.started_at.isoformat(),
-            "customer": None
-            if customer is None
-            else {
-                "id": customer.id,
-                "name": customer.name,
-                "company": customer.company,
-                "url": customer.url,
-                "more": customer.more,
-            },
-        }
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> LiveCall:
-        customer = data.get("customer")
-        return cls(
-            channel=data["channel"],
-            src=data["src"],
-            dst=data["dst"],
-            calltype=data["calltype"],
-            callinfo=data["callinfo"],
-            queue=data.get("queue"),
-            direction=Direction(data["direction"]),
-            started_at=datetime.fromisoformat(data["started_at"]),
-            src_display=data["src_display"],
-            dst_display=data["dst_display"],
-            customer=CustomerMatch(**customer) if customer else None,
-        )
+    @property
+    def ringing(self) -> bool:
+        """Whether the phone is ringing (browsers order rows and open screen-pops by it)."""
+        return is_ringing(self.callinfo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +106,11 @@ def queue_of(calltype: str) -> str | None:
     """`Kuyruk(630)` → `"630"`; anything else → None."""
     match = _QUEUE.search(calltype)
     return match.group(1) if match else None
+
+
+def is_ringing(callinfo: str) -> bool:
+    """Whether the PBX's call state means the phone is ringing: `Çalıyor`, `Ringing`."""
+    return _RINGING.search(callinfo) is not None
 
 
 def direction_of(src: str, dst: str) -> Direction:
@@ -195,7 +166,7 @@ def diff_calls(
         if before is None:
             live = to_live_call(call, now)
             added.append(live)
-        elif any(getattr(call, name) != getattr(before, name) for name in WATCHED_FIELDS):
+        elif _watched(call) != _watched(before):
             live = replace(
                 to_live_call(call, now), started_at=before.started_at, customer=before.customer
             )

@@ -15,7 +15,7 @@ import redis
 from django.conf import settings
 
 from calls.live.diff import LiveCall
-from calls.live.payloads import PbxPayload, encode, snapshot_message
+from calls.live.payloads import PbxPayload, encode, live_call, snapshot_message
 
 SNAPSHOT_KEY = "telsam:live:snapshot"
 POLL_LOCK_KEY = "telsam:live:poll-lock"
@@ -57,7 +57,7 @@ def load_state() -> LiveState | None:
     if text is None:
         return None
     data = json.loads(text)
-    calls = (LiveCall.from_payload(c) for c in data["calls"])
+    calls = (live_call(c) for c in data["calls"])
     return LiveState(
         run=data["run"],
         seq=data["seq"],
