@@ -8,7 +8,7 @@ import re
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
 
-from calls.live.snapshot import load_state
+from calls.live.snapshot import read_snapshot
 from calls.models import HangupAttempt, clip_to_column
 from calls.pbx.client import PbxError, PbxRejected, TelsamClient, client_from_settings
 from calls.tasks import poll_active_calls_task
@@ -49,7 +49,7 @@ def hangup_call(
         username=user.get_username(),
         channel=_CONTROL_CHARACTERS.sub("?", channel[:MAX_CHANNEL_LENGTH]),
     )
-    state = load_state() if plausible else None
+    state = read_snapshot() if plausible else None
     call = state.calls.get(channel) if state else None
     if call is not None:
         # Cut as the call history cuts the same call's numbers.
