@@ -167,11 +167,23 @@ def diff_calls(
             live = to_live_call(call, now)
             added.append(live)
         elif _watched(call) != _watched(before):
-            live = replace(
-                to_live_call(call, now), started_at=before.started_at, customer=before.customer
-            )
-            if live.outside_number != before.outside_number:
-                live = replace(live, customer=None)
+            if call.src == before.src and call.dst == before.dst:
+                # The same parties, in a new state or queue: their numbers, the direction and the
+                # customer stay as they were read (reading numbers is most of a new call's cost).
+                live = replace(
+                    before,
+                    calltype=call.calltype,
+                    callinfo=call.callinfo,
+                    queue=queue_of(call.calltype),
+                )
+            else:
+                live = replace(
+                    to_live_call(call, now),
+                    started_at=before.started_at,
+                    customer=before.customer,
+                )
+                if live.outside_number != before.outside_number:
+                    live = replace(live, customer=None)
             changed.append(live)
         else:
             live = before

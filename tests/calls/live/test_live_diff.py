@@ -14,6 +14,7 @@ from calls.live.diff import (
     direction_of,
     is_ringing,
     queue_of,
+    to_live_call,
 )
 from calls.live.payloads import call_payload, live_call
 from calls.pbx.client import MAX_ELAPSED_SECONDS, ActiveCall, Direction
@@ -186,3 +187,12 @@ def test_ringing_is_decided_from_the_pbx_call_state_in_either_language(callinfo,
     assert is_ringing(callinfo) is ringing
     assert call.ringing is ringing
     assert call_payload(call)["ringing"] is ringing
+
+
+def test_a_state_change_keeps_what_was_read_of_the_parties_and_equals_a_fresh_reading():
+    before = replace(first_poll(active())["SIP/trunk-1"], customer=AYSE)
+    answered = active(callinfo="Konuşuyor", calltype="Kuyruk(631)", elapsed=40)
+    [call] = diff_calls({before.channel: before}, [answered], T0 + timedelta(seconds=30)).changed
+    fresh = to_live_call(answered, T0 + timedelta(seconds=30))
+    assert call == replace(fresh, started_at=before.started_at, customer=AYSE)
+    assert (call.queue, call.ringing) == ("631", False)
