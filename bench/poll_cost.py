@@ -191,6 +191,17 @@ def main(argv: list[str]) -> int:
         samples["queries"].append(len(queries))
         samples["redis"].append(counter.count)
 
+    def repeat(samples: dict[str, list], parse_ms: list[float], prepare: Callable[[], object]):
+        """REPEAT polls, each after `prepare()` and after timing the parse of its answer."""
+        outcomes = []
+        for _ in range(args.repeat):
+            prepare()
+            fetch()
+            parse_ms.append(timed(lambda: parse_active_calls(replayed.body)))
+            with measured(samples):
+                outcomes.append(poll_active_calls(replayed))
+        return outcomes
+
     def timed(action: Callable[[], object]) -> float:
         began = time.perf_counter()
         action()
@@ -213,30 +224,14 @@ def main(argv: list[str]) -> int:
             with measured(results["first"]):
                 outcome = poll_active_calls(replayed)
             assert outcome.added == calls, outcome
-            for _ in range(args.repeat):
-                fetch()
-                parse_ms.append(timed(lambda: parse_active_calls(replayed.body)))
-                with measured(results["steady"]):
-                    poll_active_calls(replayed)
-            for _ in range(args.repeat):
-                fetch()
-                snapshot.forget_remembered_state()
-                with measured(results["other_worker"]):
-                    poll_active_calls(replayed)
-            for _ in range(args.repeat):
-                change()
-                fetch()
-                parse_ms.append(timed(lambda: parse_active_calls(replayed.body)))
-                with measured(results["changed"]):
-                    outcome = poll_active_calls(replayed)
-                assert outcome.changed >= math.ceil(calls * CHURN_SHARE), outcome
-            for _ in range(args.repeat):
-                churn()
-                fetch()
-                parse_ms.append(timed(lambda: parse_active_calls(replayed.body)))
-                with measured(results["churn"]):
-                    outcome = poll_active_calls(replayed)
-                assert outcome.added == outcome.removed == math.ceil(calls * CHURN_SHARE)
+            steady = repeat(results["steady"], parse_ms, lambda: None)
+            repeat(results["other_worker"], parse_ms, snapshot.forget_remembered_state)
+            changed = repeat(results["changed"], parse_ms, change)
+            churned = repeat(results["churn"], parse_ms, churn)
+            tenth = math.ceil(calls * CHURN_SHARE)
+            assert all(o.added == o.changed == o.removed == 0 for o in steady), steady
+            assert all(o.changed >= tenth for o in changed), changed
+            assert all(o.added == o.removed == tenth for o in churned), churned
             record = {
                 "benchmark": "poll_cost",
                 "backend": args.backend,
@@ -251,7 +246,7 @@ def main(argv: list[str]) -> int:
                 record[f"{name}_redis_max"] = max(samples["redis"])
             parse = statistics.median(parse_ms)
             for name in ("steady", "other_worker", "changed", "churn"):
-                ratio = statistics.median(results[name]["ms"]) / parse if parse else None
+                ratio = statistics.median(results[name]["ms"]) / parse if calls else None
                 record[f"{name}_ratio"] = None if ratio is None else round(ratio, 2)
             verdict = target_met(record)
             if verdict is not None:
