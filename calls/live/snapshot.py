@@ -145,7 +145,7 @@ def _decode(text: str) -> tuple[LiveState, dict[str, tuple[LiveCall, str]]]:
     data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("the stored snapshot is not a JSON object")
-    stored = data["calls"]
+    stored = data.get("calls") or []
     pieces = _call_texts(text, len(stored))
     calls: dict[str, LiveCall] = {}
     texts: dict[str, tuple[LiveCall, str]] = {}
@@ -159,7 +159,7 @@ def _decode(text: str) -> tuple[LiveState, dict[str, tuple[LiveCall, str]]]:
         seq=data["seq"],
         at=data.get("at"),
         calls=calls,
-        pbx=payloads.pbx_payload(data["pbx"]),
+        pbx=payloads.pbx_payload(data.get("pbx") or {}),
     )
     return state, texts
 
