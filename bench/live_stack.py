@@ -268,14 +268,15 @@ class LiveStack:
         self.web.stop()
 
     def snapshot_text(self) -> str | None:
-        from calls.live.snapshot import SNAPSHOT_KEY, redis_client
+        from calls.live.snapshot import load_snapshot_text
 
-        raw = redis_client().get(SNAPSHOT_KEY)
-        return raw.decode() if raw is not None else None
+        return load_snapshot_text()
 
     def seq(self) -> int:
-        text = self.snapshot_text()
-        return json.loads(text)["seq"] if text else 0
+        from calls.live.snapshot import read_snapshot
+
+        state = read_snapshot()
+        return state.seq if state is not None else 0
 
     def wait_for_seq(self, condition: Any, timeout: float) -> int:
         from tests.stack import wait_for

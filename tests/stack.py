@@ -12,7 +12,6 @@ builds it from the test process's own (pytest-env's Redis database and secrets) 
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import signal
 import socket
@@ -29,7 +28,7 @@ from typing import Any
 
 import redis
 
-from calls.live.snapshot import SNAPSHOT_KEY
+from calls.live.snapshot import read_snapshot
 from tests.conftest import PBX_PASSWORD, PBX_USER
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -383,8 +382,8 @@ class PanelStack:
 
     def snapshot(self) -> dict[str, Any] | None:
         """The live snapshot the last poll stored (what a connecting browser receives)."""
-        raw = self.redis.get(SNAPSHOT_KEY)
-        return json.loads(raw) if raw is not None else None
+        state = read_snapshot(self.redis)
+        return dict(state.message()) if state is not None else None
 
     def wait_for_snapshot(
         self, condition: Callable[[dict[str, Any]], Any], timeout: float = 10
