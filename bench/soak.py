@@ -429,8 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         soak_setup.configure_django(workdir, redis_url)
         from calls.simulator import PbxSimulator, SimulatorServer
-        from tests.conftest import PBX_PASSWORD, PBX_USER
-        from tests.stack import PanelStack
+        from tests.support.pbx import PBX_PASSWORD, PBX_USER
+        from tests.support.stack import PanelStack
 
         if private_redis is not None:
             private_redis.start()

@@ -12,7 +12,7 @@ import requests
 from django.conf import settings
 
 from tests.deployment.compose import env_example_values, environment_of
-from tests.stack import PanelStack
+from tests.support.stack import PanelStack
 
 PASSWORD = "alice-compose-pass-123"
 # Containers of the compose file the test machine does not have; the test's own stand in.

@@ -18,16 +18,13 @@ import html
 import json
 import re
 import secrets
-import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
-import psycopg
 import pytest
 import redis
 import requests
@@ -35,17 +32,12 @@ from websockets.sync.client import connect
 
 from calls.live.snapshot import SNAPSHOT_KEY
 from calls.simulator.engine import FAULT_KINDS
-from tests.conftest import PBX_USER
-from tests.e2e.conftest import SimulatedPbx
-from tests.stack import (
-    celery,
-    free_port,
-    http_ok,
-    panel_env,
-    run_manage,
-    wait_for,
-    web_server,
-)
+from tests.support import services
+from tests.support.pbx import PBX_USER, SimulatedPbx
+from tests.support.processes import celery, http_ok, run_manage, web_server
+from tests.support.services import free_port, redis_server, wait_for_redis
+from tests.support.stack import panel_env
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -94,55 +86,23 @@ class Evidence:
 def private_redis(tmp_path_factory) -> Iterator[str]:
     """A Redis of our own that wants a password (the shared one has none)."""
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--requirepass",
-            SENTINELS["Redis password"],
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = redis_server(
+        port, tmp_path_factory.mktemp("redis"), password=SENTINELS["Redis password"]
+    ).start()
     url = f"redis://:{SENTINELS['Redis password']}@127.0.0.1:{port}/0"
     try:
-        assert wait_for(lambda: _redis_answers(url), timeout=10), "redis-server did not start"
+        wait_for_redis(url)
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _redis_answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
+        server.stop()
 
 
 @pytest.fixture(scope="module")
 def postgres_database() -> Iterator[str]:
     """A PostgreSQL database of our own; the server trusts local connections, so any password
     in the URL is accepted, and the panel carries it around like a real one."""
-    name = f"telsam_sweep_{uuid.uuid4().hex[:10]}"
-    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres://postgres:{SENTINELS['database password']}@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with services.postgres_database(prefix="telsam_sweep") as url:
+        yield url.replace("postgres@", f"postgres:{SENTINELS['database password']}@", 1)
 
 
 def _run(*args: str, env: dict[str, str]) -> str:

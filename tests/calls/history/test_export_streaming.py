@@ -21,7 +21,8 @@ import redis
 import requests
 from django.conf import settings
 
-from tests.stack import PanelStack, wait_for
+from tests.support.stack import PanelStack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -21,8 +21,10 @@ from calls.live.consumer import CLOSE_INTERNAL_ERROR
 from calls.live.fanout import process_fanout
 from calls.live.session_watch import session_watch
 from calls.live.snapshot import load_snapshot_text
-from tests.calls.live.test_live_pipeline import connected_panel, next_diff, open_panel, poll
-from tests.stack import Process, free_port, redis_server, wait_for_redis
+from tests.support.live_socket import connected_panel, next_diff, open_panel, poll
+from tests.support.processes import Process
+from tests.support.services import free_port, redis_server, wait_for_redis
+from tests.support.waiting import until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -89,12 +91,6 @@ class RecordingBrowser:
 
     async def close(self) -> None:
         pass
-
-
-async def until(condition, timeout: float = 5) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def test_pushes_that_come_while_a_socket_waits_for_its_snapshot_follow_the_snapshot():

@@ -30,7 +30,7 @@ from calls.pbx.client import (
     parse_elapsed,
     unwrap,
 )
-from tests.conftest import PBX_PASSWORD, PBX_USER
+from tests.support.pbx import PBX_PASSWORD, PBX_USER
 
 IST = ZoneInfo("Europe/Istanbul")
 ROW = {
