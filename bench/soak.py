@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nInterrupted: stopping every process.", file=sys.stderr)
         return 130
     except (SetupError, TimeoutError, RuntimeError) as exc:
-        # RuntimeError: tests/stack.py's word for a process that would not (re)start.
+        # RuntimeError: tests/support/stack.py's word for a process that would not (re)start.
         print(f"\nThe soak could not run to its end: {exc}", file=sys.stderr)
         if stack is not None:
             print(stack.logs(), file=sys.stderr)

@@ -37,7 +37,7 @@ from tests.support.pbx import PBX_USER, SimulatedPbx
 from tests.support.processes import celery, http_ok, run_manage, web_server
 from tests.support.services import free_port, redis_server, wait_for_redis
 from tests.support.stack import panel_env
-from tests.support.waiting import wait_for
+from tests.support.waiting import wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -397,7 +397,20 @@ def evidence(tmp_path_factory, private_redis, postgres_database) -> Evidence:
             f"http://127.0.0.1:{broken_port}/healthz",
             "health check (database down)",
         )
-        time.sleep(1.5)  # one more poll's log lines after the last page
+        # One more poll's log lines after the last page: that poll has logged all it will once
+        # the next one reaches the PBX (polls never overlap).
+        after_pages = time.time()
+        wait_until(
+            lambda: (
+                sum(
+                    e.at.timestamp() > after_pages and e.action == "activecalls"
+                    for e in pbx.sim.request_log()
+                )
+                >= 2
+            ),
+            30,
+            what="two polls after the last page",
+        )
     finally:
         if listener is not None:
             listener.stopping.set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -122,7 +123,7 @@ PUBSUB_LAYER = {
 
 @pytest.mark.parametrize("layer", ["core", "pubsub"])
 async def test_after_a_silent_spell_the_listener_renews_its_subscription_and_pushes_flow_again(
-    layer, settings, live_redis
+    layer, settings, live_redis, caplog
 ):
     # Silence (no push for three poll intervals) is how a read stuck on a dead connection
     # looks; the listener gives the read up, leaves with its channel and joins with a new one.
@@ -133,7 +134,8 @@ async def test_after_a_silent_spell_the_listener_renews_its_subscription_and_pus
     browser = RecordingBrowser()
     await fanout.add(browser)
     await fanout.go_live(browser)
-    await asyncio.sleep(1.5)  # about four renewals, no poll
+    caplog.set_level(logging.DEBUG, logger="calls.live.fanout")
+    await until(lambda: caplog.text.count("renewing the subscription") >= 4, timeout=10)  # no poll
 
     # A push published during a renewal is lost on the pub/sub layer (the page would resync);
     # once one arrives, the next ones come before any more silence, so four of five must arrive.
