@@ -17,7 +17,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.deployment.compose import COMPOSE, COMPOSE_TEXT, SERVICES, interpolate
+from tests.support.compose import COMPOSE, COMPOSE_TEXT, SERVICES, interpolate
 from tests.support.processes import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

@@ -22,7 +22,7 @@ from calls.history.cdr_sync import sync_recent
 from calls.live.poll import poll_active_calls
 from calls.live.snapshot import redis_client
 from telsam_panel.health import STATUSES, max_poll_age
-from tests.deployment.compose import SERVICES
+from tests.support.compose import SERVICES
 from tests.support.pbx import PBX_PASSWORD
 from tests.support.processes import run_manage
 from tests.support.services import free_port, own_database_url

@@ -34,6 +34,7 @@ from calls.live.snapshot import SNAPSHOT_KEY
 from calls.simulator.engine import FAULT_KINDS
 from tests.support import services
 from tests.support.pbx import PBX_USER, SimulatedPbx
+from tests.support.personas import SAM
 from tests.support.processes import celery, http_ok, run_manage, web_server
 from tests.support.services import free_port, redis_server, wait_for_redis
 from tests.support.stack import panel_env
@@ -50,7 +51,7 @@ SENTINELS = {
     "Redis password": f"Redis-S3ntinel-{TOKEN}",
 }
 SUPERUSER = ("root", "root-sweep-pass-123")
-SUPERVISOR = ("sam", "sam-sweep-pass-123")
+SUPERVISOR = (SAM.username, SAM.password)
 CALLER = "905321234567"
 
 
@@ -331,9 +332,8 @@ def evidence(tmp_path_factory, private_redis, postgres_database) -> Evidence:
         "from django.contrib.auth.models import Group\n"
         "from customers.services import customer_create\n"
         f"get_user_model().objects.create_superuser({SUPERUSER[0]!r}, password={SUPERUSER[1]!r})\n"
-        f"u = get_user_model().objects.create_user({SUPERVISOR[0]!r}, password={SUPERVISOR[1]!r},"
-        " is_staff=True)\n"
-        "u.groups.add(Group.objects.get(name='Supervisors'))\n"
+        "from tests.support.personas import SAM, create\n"
+        "create(SAM)\n"
         "customer_create(name='Ayşe', phones=['0532 123 45 67'])\n",
     )
     panel = Panel(env, workdir, pbx, found)

@@ -12,4 +12,5 @@ import from here, never from each other.
 - `threaded_browser`: Chromium driven from a thread of its own, for tests that break servers.
 - `live_socket`: a panel's websocket against the ASGI application in this process.
 - `tcp_proxy`, `db_faults`, `export_files`: faults to inject and exports to read back.
+- `compose`: docker-compose.yml as the tests read it.
 """
