@@ -12,7 +12,7 @@ import pytest
 
 from bench import live_fleet, soak_client
 
-LIVE_CONNECTION_JS = Path(__file__).resolve().parents[1] / "static" / "js" / "live-connection.js"
+LIVE_CONNECTION_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "live-connection.js"
 
 # The page's constant → the name and unit the Python clients use (seconds, not milliseconds).
 RECONNECT = {
