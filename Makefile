@@ -20,18 +20,20 @@ test-fast: $(STAMP)
 	scripts/run-tests --fast $(TEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 bench-quick: $(STAMP)
-	$(BIN)/python bench/run.py --quick
+	$(BIN)/python -m bench.run --quick
 
 # Ten minutes of load, PBX faults and a web-server restart on loopback; e.g. SOAK_ARGS="--minutes 2".
 soak: $(STAMP)
-	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# The layering of the packages (docs/architecture.md): the contracts in pyproject.toml.
+	$(BIN)/lint-imports
 	@# No build step for the browser code: every module parses, and its pure parts pass their
 	@# unit tests (tests/js/, Node's built-in runner). Node is required: `apt-get install nodejs`.
 	@command -v node >/dev/null || { echo "error: make lint needs Node.js (apt-get install nodejs)" >&2; exit 1; }

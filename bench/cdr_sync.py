@@ -1,9 +1,9 @@
 """Benchmark: sync N call detail records from the simulator over HTTP into an empty database.
 
 Prints one JSON line: rows, seconds, rows per second, and the process's resident memory before the
-sync and at its peak (the difference is what syncing cost: it stays flat as rows grow, because
-windows are a day and rows are stored 1,000 at a time). Usage: python bench/cdr_sync.py
-sqlite|postgres ROWS
+sync and at its peak (the difference is what syncing cost: it stays flat as rows grow, because the
+sync asks for a day at a time, `ROWS_PER_DAY` rows here, and stores each answer in chunks of
+`calls.history.cdr_sync.CHUNK` rows). Usage: python -m bench.cdr_sync sqlite|postgres ROWS
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from setup_django import fresh_database
+from bench.setup_django import fresh_database
 
 ROWS_PER_DAY = 10_000
 # Call centres hear from the same customers again and again; a fifth of the rows are new numbers.
@@ -24,7 +24,7 @@ DISTINCT_CALLERS_SHARE = 0.2
 def main(backend: str, rows: int) -> None:
     fresh_database(backend)
     from calls.history.cdr_sync import SyncSummary, day_windows, sync_window
-    from calls.pbx.client import TelsamClient
+    from calls.pbx import TelsamClient
     from calls.simulator import PbxSimulator, SimulatorServer
 
     sim = PbxSimulator("bench", "bench-password", traffic=False)

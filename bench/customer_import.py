@@ -13,7 +13,7 @@ Prints one JSON line per import: rows, file size, seconds, rows per second and p
 queries per row, and the process's peak resident memory so far (what reading and importing a file
 of that size costs the web process).
 
-Usage: python bench/customer_import.py sqlite|postgres ROWS [csv|xlsx]
+Usage: python -m bench.customer_import sqlite|postgres ROWS [csv|xlsx]
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import json
 import sys
 import time
 
-from cdr_sync import _max_rss_mb
-from setup_django import fresh_database
+from bench.cdr_sync import _max_rss_mb
+from bench.setup_django import fresh_database
 
 SECOND_NUMBER_EVERY = 10
 CHANGED_EVERY = 10  # in the `changed` re-import

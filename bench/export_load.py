@@ -17,7 +17,7 @@ push latency stays within 100 ms of the idle figure meanwhile. Judged on our own
 next poll, random per call and the same whatever the web server does; p50 and p95 of the whole
 latency are printed too.
 
-Usage: python bench/export_load.py sqlite|postgres [--records 1000000] [--panels 100]
+Usage: python -m bench.export_load sqlite|postgres [--records 1000000] [--panels 100]
 [--calls 30] [--keep]
 """
 
@@ -35,10 +35,9 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
 
-from history_queries import DAYS, FIRST_DAY, insert_records
-from live_latency import measure
-from live_stack import emit, live_bench
-
+from bench.history_queries import DAYS, FIRST_DAY, insert_records
+from bench.live_latency import measure
+from bench.live_stack import ROOT, emit, live_bench
 from bench.soak_setup import rss_mb
 
 INTERVAL = 1.0
@@ -61,7 +60,8 @@ class Download:
 
     def __init__(self, url: str, cookie: str) -> None:
         self.popen = subprocess.Popen(
-            [sys.executable, __file__, "download", url, cookie],
+            [sys.executable, "-m", "bench.export_load", "download", url, cookie],
+            cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -140,6 +140,7 @@ def main(argv: list[str]) -> None:
         cookie = bench.cookies[-1]
         fleets.grow(args.panels, batch=100)
         stack.start_poller(INTERVAL)
+        fleets.set_poll_interval(INTERVAL)
         web = stack.pids()["web"]
         common = {
             "benchmark": "export_load",

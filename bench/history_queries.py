@@ -2,7 +2,7 @@
 
 Fills the database with N records over 60 days (bulk insert, not timed), then times each query
 REPEAT times and prints one JSON line per query with p50 and p95 in milliseconds.
-Usage: python bench/history_queries.py sqlite|postgres ROWS
+Usage: python -m bench.history_queries sqlite|postgres ROWS
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from setup_django import fresh_database
+from bench.setup_django import fresh_database
 
 REPEAT = 20
 DAYS = 60

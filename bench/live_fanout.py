@@ -12,8 +12,11 @@ every 2 s on average, up to 40 at once). Steps:
    same window, memory after it, and the size of each diff against the size of the snapshot a
    naive design would send instead (the full state every time).
 
-Prints one JSON line. Usage: python bench/live_fanout.py sqlite|postgres [--clients 1000]
-[--seconds 30] [--server daphne|uvicorn] [--layer core|pubsub]
+The clients' silence watchdog waits while the poller is stopped: a page would ask for a snapshot
+after three silent intervals, and the idle figures would measure those answers instead.
+
+Prints one JSON line. Usage: python -m bench.live_fanout sqlite|postgres [--clients 1000]
+[--seconds 30]
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ import gc
 import sys
 import time
 
-from live_stack import CpuMeter, emit, live_bench
-
+from bench.live_stack import CpuMeter, emit, live_bench
 from bench.soak_setup import rss_mb
 
 
@@ -33,14 +35,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("backend", choices=["sqlite", "postgres"])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=30.0, help="each measuring window")
-    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
-    parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
-    parser.add_argument(
-        "--app",
-        choices=["panel", "unpatched"],
-        default="panel",
-        help="unpatched: the consumer before the fan-out fixes (bench/live_asgi_unpatched.py)",
-    )
     parser.add_argument("--fleets", type=int)
     parser.add_argument("--keep", action="store_true")
     return parser.parse_args(argv)
@@ -51,9 +45,6 @@ def main(argv: list[str]) -> None:
     with live_bench(
         args.backend,
         sessions=args.clients,
-        server=args.server,
-        layer=args.layer,
-        app=args.app,
         fleet_processes=args.fleets,
         traffic=True,
         keep=args.keep,
@@ -61,6 +52,7 @@ def main(argv: list[str]) -> None:
         stack, fleets = bench.stack, bench.fleets
         stack.start_poller(1.0)
         stack.stop_poller()
+        fleets.set_poll_interval(None)
         web = stack.pids()["web"]
 
         fleets.grow(1)
@@ -75,6 +67,7 @@ def main(argv: list[str]) -> None:
         idle_cpu = meter.percent()["web"]
 
         stack.start_poller(1.0)
+        fleets.set_poll_interval(1.0)
         # The first polls carry everything that changed while idle; measure from the next ones.
         time.sleep(3)
         pids = stack.pids()
@@ -108,9 +101,6 @@ def main(argv: list[str]) -> None:
     emit(
         {
             "benchmark": "live_fanout",
-            "server": args.server,
-            "layer": args.layer,
-            "app": args.app,
             "clients": args.clients,
             "open": status["open"],
             "ramp_batches_s": ramp["batches_s"],
@@ -132,6 +122,7 @@ def main(argv: list[str]) -> None:
                 round(snapshot_mean / diff_bytes, 1) if diff_bytes and snapshot_mean else None
             ),
             "resyncs": counts.get("resyncs", 0),
+            "watchdog_resyncs": counts.get("watchdog_resyncs", 0),
             "seconds": args.seconds,
         }
     )

@@ -2,20 +2,23 @@
 
 The live-path benchmarks start one or more of these (`bench/live_stack.py` `Fleet`), so that the
 load generator's CPU can be measured apart from the panel's and spread over processes. Each client
-logs in with a real session cookie, follows the protocol as `static/js/live-connection.js` does
-(snapshot, diffs in `seq` order, `resync` on a gap or a new `run`, reconnect with the page's
-jittered backoff) and notes when it first learns of each call, on `time.monotonic()`, the clock
-every process of the machine shares.
+logs in with a real session cookie, is a `bench.protocol_client.LiveClient` (the page's protocol
+rules, backoff and silence watchdog) and notes when it first learns of each call, on
+`time.monotonic()`, the clock every process of the machine shares.
 
-    python bench/live_fleet.py WS_URL COOKIES_FILE SEED
+    python -m bench.live_fleet WS_URL COOKIES_FILE SEED [POLL_INTERVAL]
 
-Commands come on stdin, one JSON object a line; each gets exactly one JSON line on stdout:
+POLL_INTERVAL is the server's, which the silence watchdog counts in (as the page gets it from its
+config); default 1 s, `off` for none. Commands come on stdin, one JSON object a line; each gets
+exactly one JSON line on stdout:
 
 - `{"cmd": "grow", "to": N, "batch": 100}`: open clients up to N, a batch at a time, each batch
   waited for (snapshot received) before the next;
+- `{"cmd": "poll_interval", "seconds": S}`: the server's poll interval changed (null: the poller
+  is stopped on purpose; the watchdog waits, or the measurement would be of its resyncs);
 - `{"cmd": "status"}`: open clients (with a snapshot), total, drops, failed attempts by kind;
 - `{"cmd": "report", "channels": [...]}`: per channel, the time each client first had it; message
-  counts and sizes;
+  counts and sizes, resyncs and the watchdog's resyncs and drops;
 - `{"cmd": "reset"}`: forget receipts and counters (a new measurement starts);
 - `{"cmd": "wait_receipts", "channels": [...], "timeout": S}`: wait until every open client has
   had every channel (or S seconds);
@@ -37,33 +40,20 @@ import time
 from collections import Counter, OrderedDict, defaultdict
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from bench.protocol_client import Action, ClientStats, LiveClient
 
-# The browser's reconnect constants (static/js/live-connection.js;
-# tests/test_protocol_client_constants.py keeps them equal). The page's silence watchdog is not
-# here: a fleet lives for one measurement of seconds, and the soak client (bench/soak_client.py)
-# is the one that follows a socket through hours of faults.
-BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 5.0
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-OPEN_TIMEOUT_S = 10.0
-
-
-def backoff_delay(attempt: int, rng: random.Random) -> float:
-    """The page's delay before reconnect attempt `attempt`: half the ceiling plus jitter."""
-    ceiling = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**attempt)
-    return ceiling / 2 + rng.random() * ceiling / 2
+DEFAULT_POLL_INTERVAL_S = 1.0
 
 
 class Fleet:
-    def __init__(self, ws_url: str, cookies: list[str], seed: int) -> None:
+    def __init__(
+        self, ws_url: str, cookies: list[str], seed: int, poll_interval: float | None
+    ) -> None:
         self.ws_url = ws_url
-        self.origin = ws_url.replace("ws://", "http://", 1).split("/ws/", 1)[0]
         self.cookies = cookies
         self.rng = random.Random(seed)
-        self.clients: list[Client] = []
+        self.poll_interval = poll_interval
+        self.clients: list[FleetClient] = []
         self.tasks: list[asyncio.Task[None]] = []
         # Every client gets the same text for a poll: parse it once.
         self._parsed: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -73,9 +63,8 @@ class Fleet:
         # channel → {client index: monotonic time it first had the call}
         self.receipts: dict[str, dict[int, float]] = defaultdict(dict)
         self.counts: dict[str, int] = defaultdict(int)
-        self.failures: list[float] = []  # monotonic times of refused or failed connection attempts
-        self.failure_kinds: Counter[str] = Counter()
-        self.drops = 0
+        for client in self.clients:
+            client.stats = ClientStats()
 
     def parse(self, text: str) -> dict[str, Any]:
         message = self._parsed.get(text)
@@ -87,43 +76,65 @@ class Fleet:
                 self._parsed.popitem(last=False)
         return message
 
+    def set_poll_interval(self, seconds: float | None) -> None:
+        self.poll_interval = seconds
+        for client in self.clients:
+            client.poll_interval = seconds
+
     def open_count(self) -> int:
-        return sum(1 for client in self.clients if client.has_snapshot)
+        return sum(1 for client in self.clients if client.connected)
+
+    def failures(self) -> list[float]:
+        return [at for client in self.clients for at in client.stats.failed_at]
+
+    def failure_kinds(self) -> dict[str, int]:
+        return dict(sum((client.stats.failure_kinds for client in self.clients), Counter()))
+
+    def refused(self) -> int:
+        return sum(1 for c in self.clients if c.unauthenticated or c.forbidden)
 
     async def grow(self, to: int, batch: int, timeout: float) -> dict[str, Any]:
         batches = []
         while len(self.clients) < min(to, len(self.cookies)):
             first = len(self.clients)
             size = min(batch, to - first)
-            new = [Client(self, first + i, self.cookies[first + i]) for i in range(size)]
+            new = [FleetClient(self, first + i, self.cookies[first + i]) for i in range(size)]
             self.clients.extend(new)
             started = time.monotonic()
-            self.tasks.extend(asyncio.create_task(client.run()) for client in new)
+            self.tasks.extend(asyncio.create_task(client.run_forever()) for client in new)
             deadline = started + timeout
-            while not all(c.has_snapshot for c in new) and time.monotonic() < deadline:
+            while not all(c.connected for c in new) and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
             batches.append(round(time.monotonic() - started, 3))
         return {
             "open": self.open_count(),
             "total": len(self.clients),
             "batches_s": batches,
-            "failures": len(self.failures),
+            "failures": len(self.failures()),
         }
 
     def status(self) -> dict[str, Any]:
         return {
             "open": self.open_count(),
             "total": len(self.clients),
-            "drops": self.drops,
-            "failures": len(self.failures),
-            "unauthenticated": sum(1 for c in self.clients if c.unauthenticated),
-            "failure_kinds": dict(self.failure_kinds),
+            "drops": sum(client.stats.disconnects for client in self.clients),
+            "failures": len(self.failures()),
+            # Refused with 4401 or 4403: neither is retried.
+            "unauthenticated": self.refused(),
+            "failure_kinds": self.failure_kinds(),
         }
 
     def report(self, channels: list[str]) -> dict[str, Any]:
+        stats = [client.stats for client in self.clients]
+        counts = {
+            **self.counts,
+            "resyncs": sum(s.resyncs for s in stats),
+            "watchdog_resyncs": sum(s.watchdog_resyncs for s in stats),
+            "watchdog_drops": sum(s.watchdog_drops for s in stats),
+        }
         return {
             "receipts": {ch: list(self.receipts.get(ch, {}).values()) for ch in channels},
-            "counts": dict(self.counts),
+            "counts": counts,
             **self.status(),
         }
 
@@ -147,20 +158,21 @@ class Fleet:
     async def wait_back(self, since: float, up: float, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
 
-        def back(client: Client) -> bool:
-            return client.has_snapshot and client.snapshot_at > since
+        def back(client: FleetClient) -> bool:
+            return client.connected and client.snapshot_at > since
 
         while not all(back(c) for c in self.clients) and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         returned = [c.snapshot_at for c in self.clients if back(c)]
+        failures = self.failures()
         return {
             "back": len(returned),
             "total": len(self.clients),
             "last_back_at": max(returned) if returned else None,
-            "failed_before_up": sum(1 for t in self.failures if since <= t < up),
-            "failed_after_up": sum(1 for t in self.failures if t >= up),
-            "failure_kinds": dict(self.failure_kinds),
-            "unauthenticated": sum(1 for c in self.clients if c.unauthenticated),
+            "failed_before_up": sum(1 for t in failures if since <= t < up),
+            "failed_after_up": sum(1 for t in failures if t >= up),
+            "failure_kinds": self.failure_kinds(),
+            "unauthenticated": self.refused(),
         }
 
     async def close(self) -> None:
@@ -171,86 +183,32 @@ class Fleet:
                 await task
 
 
-class Client:
+class FleetClient(LiveClient):
+    """A client that shares the fleet's parsed messages and notes its receipts in the fleet."""
+
     def __init__(self, fleet: Fleet, index: int, cookie: str) -> None:
+        super().__init__(
+            f"fleet-{index}",
+            fleet.ws_url,
+            cookie,
+            rng=fleet.rng,
+            poll_interval=fleet.poll_interval,
+        )
         self.fleet = fleet
         self.index = index
-        self.cookie = cookie
-        self.run_id: str | None = None
-        self.seq = 0
-        self.has_snapshot = False  # the current connection has delivered its snapshot
-        self.snapshot_at = 0.0
-        self.unauthenticated = False
-        self.socket: ClientConnection | None = None
-        self.at_once = False  # reconnect without the backoff (a thundering herd)
 
-    def cut(self) -> None:
-        """Drop the connection without a closing handshake, as a network failure does."""
-        if self.socket is not None:
-            self.at_once = True
-            self.socket.transport.abort()
+    def decode(self, text: str) -> dict[str, Any]:
+        return self.fleet.parse(text)
 
-    async def run(self) -> None:
-        attempt = 0
-        while True:
-            opened = False
-            try:
-                async with connect(
-                    self.fleet.ws_url,
-                    origin=self.fleet.origin,  # type: ignore[arg-type]
-                    additional_headers={"Cookie": self.cookie},
-                    open_timeout=OPEN_TIMEOUT_S,
-                    close_timeout=1,
-                    ping_interval=None,  # browsers send no pings (they answer the server's)
-                    max_size=None,
-                ) as socket:
-                    opened = True
-                    attempt = 0
-                    self.socket = socket
-                    async for text in socket:
-                        await self.handle(socket, text)
-                    # Neither refusal is retried, as on the page: it would fail the same way.
-                    if socket.close_code in (CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN):
-                        self.unauthenticated = True
-                        return
-            except ConnectionClosed as exc:
-                refused = (CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN)
-                if exc.rcvd is not None and exc.rcvd.code in refused:
-                    self.unauthenticated = True
-                    return
-            except (OSError, TimeoutError, InvalidHandshake) as exc:
-                self.fleet.failure_kinds[type(exc).__name__] += 1
-            self.has_snapshot = False
-            self.socket = None
-            if opened:
-                self.fleet.drops += 1
-            else:
-                self.fleet.failures.append(time.monotonic())
-            if self.at_once:
-                self.at_once = False
-                continue
-            await asyncio.sleep(backoff_delay(attempt, self.fleet.rng))
-            attempt += 1
-
-    async def handle(self, socket: ClientConnection, text: str | bytes) -> None:
-        now = time.monotonic()
-        message = self.fleet.parse(text if isinstance(text, str) else text.decode())
+    def on_message(self, message: dict[str, Any], action: Action, received_at: float) -> None:
         kind = message.get("type")
         counts = self.fleet.counts
         counts[f"{kind}_messages"] += 1
         counts[f"{kind}_bytes"] += message["_bytes"]
-        if kind == "snapshot":
-            self.run_id, self.seq = message["run"], message["seq"]
-            self._saw(message["calls"], now)
-            self.has_snapshot = True
-            self.snapshot_at = now
-        elif kind == "diff":
-            if message["run"] != self.run_id or message["seq"] > self.seq + 1:
-                counts["resyncs"] += 1
-                await socket.send('{"type":"resync"}')
-            elif message["seq"] == self.seq + 1:
-                self.seq = message["seq"]
-                self._saw(message["added"], now)
+        if action == "snapshot":
+            self._saw(message["calls"], received_at)
+        elif action == "apply":
+            self._saw(message["added"], received_at)
 
     def _saw(self, calls: list[dict[str, Any]], now: float) -> None:
         receipts = self.fleet.receipts
@@ -268,6 +226,9 @@ async def serve(fleet: Fleet) -> None:
         name = command.pop("cmd")
         if name == "grow":
             answer = await fleet.grow(command["to"], command.get("batch", 100), 60.0)
+        elif name == "poll_interval":
+            fleet.set_poll_interval(command["seconds"])
+            answer = {"ok": True}
         elif name == "status":
             answer = fleet.status()
         elif name == "report":
@@ -292,9 +253,10 @@ async def serve(fleet: Fleet) -> None:
 
 def main() -> None:
     ws_url, cookies_file, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    interval = sys.argv[4] if len(sys.argv) > 4 else str(DEFAULT_POLL_INTERVAL_S)
     with open(cookies_file) as handle:
         cookies = [line.strip() for line in handle if line.strip()]
-    fleet = Fleet(ws_url, cookies, seed)
+    fleet = Fleet(ws_url, cookies, seed, None if interval == "off" else float(interval))
     try:
         import uvloop
     except ImportError:

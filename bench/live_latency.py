@@ -1,6 +1,6 @@
 """Benchmark: screen-pop latency, from the moment the simulator starts a call to the moment each
 connected websocket client receives it, with 10, 100 and 1,000 clients at poll intervals of 1 and
-2 s; then the reconnect storms., with the PBX load of each run.
+2 s, with the PBX load of each run; then the reconnect storms.
 
 The panel runs as deployed (web server, Celery worker and beat, Redis, the benchmark database);
 the simulator runs in this process, so the start of a call and the moment the PBX answered the
@@ -19,8 +19,8 @@ Prints one JSON line per (clients, interval) and one per storm:
   clients come back as browsers do (jittered backoff); `kind` "herd": every socket is cut at once
   and every client reconnects at the same instant.
 
-Usage: python bench/live_latency.py sqlite|postgres [--clients 10,100,1000] [--intervals 1,2]
-[--calls 40] [--server daphne|uvicorn] [--layer core|pubsub] [--fleets N] [--no-storm]
+Usage: python -m bench.live_latency sqlite|postgres [--clients 10,100,1000] [--intervals 1,2]
+[--calls 40] [--fleets N] [--no-storm]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import sys
 import time
 from collections import deque
 
-from live_stack import EXTENSIONS, CpuMeter, emit, live_bench, ms, percentile
+from bench.live_stack import EXTENSIONS, CpuMeter, emit, live_bench, ms, percentile
 
 BACKGROUND_CALLS = 20
 KNOWN_CALLER_SHARE = 0.7  # the rest are callers who are not customers (yet)
@@ -44,14 +44,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", default="10,100,1000")
     parser.add_argument("--intervals", default="1,2")
     parser.add_argument("--calls", type=int, default=40, help="test calls per configuration")
-    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
-    parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
-    parser.add_argument(
-        "--app",
-        choices=["panel", "unpatched"],
-        default="panel",
-        help="unpatched: the consumer before the fan-out fixes (bench/live_asgi_unpatched.py)",
-    )
     parser.add_argument("--fleets", type=int, help="client processes (default: one per 500)")
     parser.add_argument("--no-storm", dest="storm", action="store_false")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
@@ -66,21 +58,13 @@ def main(argv: list[str]) -> None:
     with live_bench(
         args.backend,
         sessions=max(args.clients),
-        server=args.server,
-        layer=args.layer,
-        app=args.app,
         fleet_processes=args.fleets,
         keep=args.keep,
     ) as bench:
         rng = random.Random(2026)
         bench.add_background_calls(BACKGROUND_CALLS, rng)
         stack, fleets = bench.stack, bench.fleets
-        common = {
-            "server": args.server,
-            "layer": args.layer,
-            "app": args.app,
-            "fleets": len(fleets.fleets),
-        }
+        common = {"fleets": len(fleets.fleets)}
         for step, clients in enumerate(args.clients):
             ramp = fleets.grow(clients, batch=100)
             if ramp["open"] < clients:
@@ -90,6 +74,7 @@ def main(argv: list[str]) -> None:
             for interval in intervals:
                 if stack.interval != interval:
                     stack.start_poller(interval)
+                    fleets.set_poll_interval(interval)
                 result = measure(bench.sim, stack, fleets, interval, args.calls, rng, bench.pool)
                 emit(
                     {
@@ -182,6 +167,7 @@ def measure(sim, stack, fleets, interval, calls, rng, pool) -> dict:
         "cpu_pct": cpu,
         "diff_messages": counts.get("diff_messages", 0),
         "resyncs": counts.get("resyncs", 0),
+        "watchdog_resyncs": counts.get("watchdog_resyncs", 0),
         "seconds": round(end - begin, 1),
     }
 

@@ -5,7 +5,7 @@ seconds; for each panel count the simulator counts the requests it answers over 
 naive design of the provider's sample code, one request per browser per refresh, would make
 panels × 60 / interval requests a minute at the same refresh rate.
 
-Prints one JSON line per panel count. Usage: python bench/live_pbx_load.py sqlite|postgres
+Prints one JSON line per panel count. Usage: python -m bench.live_pbx_load sqlite|postgres
 [--panels 1,100,1000] [--seconds 60] [--interval 1]
 """
 
@@ -15,7 +15,7 @@ import argparse
 import sys
 import time
 
-from live_stack import emit, live_bench
+from bench.live_stack import emit, live_bench
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -34,6 +34,7 @@ def main(argv: list[str]) -> None:
     args = parse_args(argv)
     with live_bench(args.backend, sessions=max(args.panels), traffic=True, keep=args.keep) as bench:
         bench.stack.start_poller(args.interval)
+        bench.fleets.set_poll_interval(args.interval)
         for panels in args.panels:
             bench.fleets.grow(panels, batch=100)
             time.sleep(2 * args.interval)

@@ -259,6 +259,11 @@ class Fleets:
     def reset(self) -> None:
         self.ask({"cmd": "reset"})
 
+    def set_poll_interval(self, seconds: float | None) -> None:
+        """Tell the clients the server's poll interval, which their silence watchdog counts in
+        (None: the poller is stopped on purpose, the watchdog waits)."""
+        self.ask({"cmd": "poll_interval", "seconds": seconds})
+
     def status(self) -> dict[str, Any]:
         answers = self.ask({"cmd": "status"})
         return {key: _merge([a[key] for a in answers]) for key in answers[0]}

@@ -8,7 +8,7 @@ withheld callers. Every run draws new numbers and starts with the normalisation 
 each is the worst case of a poll in which every caller is new. Also times the two halves apart:
 normalising the numbers (`phonenumbers`) and the one database query.
 
-Prints one JSON line. Usage: python bench/matching.py sqlite|postgres ROWS [RUNS]
+Prints one JSON line. Usage: python -m bench.matching sqlite|postgres ROWS [RUNS]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from setup_django import fresh_database
+from bench.setup_django import fresh_database
 
 NUMBERS_PER_POLL = 50
 KNOWN, STRANGERS = 30, 15  # the rest are extensions and withheld callers

@@ -27,7 +27,7 @@ import sys
 import time
 from contextlib import contextmanager
 
-from setup_django import fresh_database
+from bench.setup_django import fresh_database
 
 CUSTOMERS = 10_000
 KNOWN_SHARE = 0.5
@@ -92,7 +92,7 @@ def main(argv: list[str]) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from calls.live.poll import poll_active_calls
-    from calls.pbx.client import TelsamClient
+    from calls.pbx import TelsamClient
     from calls.simulator import CALLINFO_RINGING, CALLINFO_TALKING, PbxSimulator, SimulatorServer
     from customers.models import Customer, PhoneNumber
 

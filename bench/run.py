@@ -8,8 +8,9 @@ benchmarks start the panel's processes for real on loopback, with Redis database
 (`BENCH_REDIS_URL`); they run on SQLite (the database only serves session lookups and one
 customer query per poll there, both measured on both databases by `matching` and `poll_cost`).
 
-    .venv/bin/python bench/run.py [--quick] [--backend sqlite|postgres] [--only NAME]
-                                  [--variants | --no-variants] [--json PATH]
+Run from the repository root, as every benchmark is (`python -m bench.NAME`):
+
+    .venv/bin/python -m bench.run [--quick] [--backend sqlite|postgres] [--only NAME] [--json PATH]
     BENCH_JSON=results.json make bench   # the same, keeping every number as JSON
 """
 
@@ -24,13 +25,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 Record = dict[str, Any]
 
 
@@ -45,11 +46,10 @@ class Table:
 
 @dataclass(frozen=True)
 class Benchmark:
-    name: str  # the script, bench/<name>.py
+    name: str  # the module, bench.<name>
     args: Callable[[str, bool], list[list[str]]]  # (backend, quick) → argument lists, one per run
     tables: dict[str, Table]  # by the `benchmark` field of the lines the script prints
     live: bool = False  # starts the panel's processes: runs on one database only
-    variants: Callable[[bool], list[list[str]]] = field(default=lambda quick: [])
 
 
 def _latency_ok(r: Record) -> bool | None:
@@ -85,13 +85,6 @@ def _sizes(quick: bool, **options: tuple[str, str]) -> list[str]:
         for part in (f"--{name}", small if quick else full)
     ]
 
-
-# The default (uvicorn, core layer) runs first; these for the comparison in docs/benchmarks.md.
-LIVE_VARIANTS = [
-    ["--server", "daphne", "--layer", "core", "--app", "unpatched"],  # as before the fan-out
-    ["--server", "daphne", "--layer", "core"],  # today's consumer on daphne
-    ["--server", "uvicorn", "--layer", "pubsub"],
-]
 
 BENCHMARKS = [
     Benchmark(
@@ -226,9 +219,6 @@ BENCHMARKS = [
                 "clients); no call missed",
                 _latency_ok,
                 (
-                    "server",
-                    "layer",
-                    "app",
                     "clients",
                     "interval_s",
                     "p50_ms",
@@ -247,9 +237,6 @@ BENCHMARKS = [
                 "every client back, no failed attempt once the server is up",
                 _storm_ok,
                 (
-                    "server",
-                    "layer",
-                    "app",
                     "kind",
                     "clients",
                     "restart_s",
@@ -264,13 +251,6 @@ BENCHMARKS = [
             ),
         },
         live=True,
-        variants=lambda quick: [
-            [
-                *variant,
-                *_sizes(quick, clients=("100", "1000"), intervals=("1", "1"), calls=("20", "40")),
-            ]
-            for variant in LIVE_VARIANTS
-        ],
     ),
     Benchmark(
         "export_load",
@@ -314,9 +294,6 @@ BENCHMARKS = [
                 "under 100 KB of web-server memory per idle connection",
                 lambda r: r["kb_per_idle_connection"] < 100,
                 (
-                    "server",
-                    "layer",
-                    "app",
                     "clients",
                     "web_rss_one_socket_mb",
                     "web_rss_idle_mb",
@@ -331,10 +308,6 @@ BENCHMARKS = [
             )
         },
         live=True,
-        variants=lambda quick: [
-            [*variant, *_sizes(quick, clients=("200", "1000"), seconds=("10", "30"))]
-            for variant in LIVE_VARIANTS
-        ],
     ),
 ]
 
@@ -342,8 +315,8 @@ BENCHMARKS = [
 def run(script: str, args: list[str]) -> list[Record]:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, str(HERE / f"{script}.py"), *args],
-        cwd=HERE,
+        [sys.executable, "-m", f"bench.{script}", *args],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
@@ -370,7 +343,7 @@ def machine() -> Record:
     except OSError:
         pass
     versions = {}
-    for package in ("Django", "channels", "channels-redis", "daphne", "uvicorn", "redis", "celery"):
+    for package in ("Django", "channels", "channels-redis", "uvicorn", "redis", "celery"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -461,11 +434,6 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], action="append")
     parser.add_argument("--only", action="append", choices=[b.name for b in BENCHMARKS])
     parser.add_argument(
-        "--variants",
-        action=argparse.BooleanOptionalAction,
-        help="also the pub/sub layer and uvicorn (default: in the full run only)",
-    )
-    parser.add_argument(
         "--json",
         type=Path,
         default=os.environ.get("BENCH_JSON") or None,
@@ -473,13 +441,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     backends = args.backend or ["sqlite", "postgres"]
-    variants = (not args.quick) if args.variants is None else args.variants
     about = machine()
     print(
         f"# {about['date']} · {about['cpu']} · {about['cores']} cores · {about['ram_gib']} GiB · "
         f"{about['system']} · Python {about['python']} · Django {about['Django']} · "
-        f"channels {about['channels']} · channels-redis {about['channels-redis']} · daphne "
-        f"{about['daphne']} · uvicorn {about['uvicorn']} · Redis {about['redis_server']} · "
+        f"channels {about['channels']} · channels-redis {about['channels-redis']} · "
+        f"uvicorn {about['uvicorn']} · Redis {about['redis_server']} · "
         f"SQLite {about['sqlite']} · PostgreSQL {about['postgresql']} · "
         f"load average {about['load_average']} · CPU calibration {about['cpu_calibration_s']} s"
     )
@@ -490,8 +457,6 @@ def main() -> None:
         runs = []
         for backend in backends[:1] if benchmark.live else backends:
             runs += benchmark.args(backend, args.quick)
-            if variants:
-                runs += [[backend, *v] for v in benchmark.variants(args.quick)]
         records = []
         for arguments in runs:
             records += run(benchmark.name, arguments)

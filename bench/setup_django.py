@@ -1,16 +1,15 @@
 """Start Django for a benchmark on its own, freshly migrated database (SQLite file or PostgreSQL).
 
-Each benchmark runs in its own process because Django is configured once per process.
+Each benchmark runs in its own process because Django is configured once per process, started
+from the repository root as `python -m bench.NAME`.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
@@ -41,7 +40,6 @@ def fresh_database(backend: str) -> None:
 
 
 def start(backend: str) -> None:
-    sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = database_url(backend)
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
     os.environ.setdefault("SECRET_KEY", "benchmark-secret-key")

@@ -3,12 +3,12 @@
 It starts a private Redis, a fresh SQLite database with a few hundred customers, the PBX simulator
 (in this process, with busy traffic: tens of calls at once, callers partly known customers), and
 the panel as production runs it (uvicorn, a Celery worker and beat, polling every second). Then N
-websocket clients that speak the protocol exactly as the browser does, and one real Chromium page,
-watch the calls while the simulator fails in every way it knows, a few seconds at a time, and the
-web server is restarted. At the end the traffic is frozen, two polls pass, and every view is
-compared with the simulator's truth.
+websocket clients that speak the protocol as the browser does (`bench.protocol_client`) and one
+real Chromium page watch the calls while the simulator fails in every way it knows, a few seconds
+at a time, and the web server is restarted. At the end the traffic is frozen, two polls pass, and
+every view is compared with the simulator's truth.
 
-    .venv/bin/python bench/soak.py [--minutes 10 | --seconds S] [--clients 50] [--json PATH]
+    .venv/bin/python -m bench.soak [--minutes 10 | --seconds S] [--clients 50] [--json PATH]
 
 Exit status: 0 passed, 1 a problem was found (lost or phantom calls, polls stopped for longer than
 the bound, …), 2 the run could not be completed (the stack did not start, or a process would not
@@ -23,6 +23,7 @@ import asyncio
 import json
 import math
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -36,12 +37,9 @@ from urllib.parse import quote, quote_plus
 
 import redis
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import soak_report, soak_setup  # noqa: E402
-from bench.soak_plan import MIN_DURATION_S, Schedule, plan, unknown_kinds  # noqa: E402
+from bench import soak_report, soak_setup
+from bench.protocol_client import LiveClient
+from bench.soak_plan import MIN_DURATION_S, Schedule, plan, unknown_kinds
 
 POLL_INTERVAL_S = 1.0
 API_TIMEOUT_S = 1.0
@@ -204,16 +202,16 @@ class Soak:
         from playwright.async_api import async_playwright
 
         from bench.soak_browser import PanelPage
-        from bench.soak_client import LiveClient
         from calls.live.snapshot import poll_counters
 
         stack, args = self.stack, self.args
+        ws_url = stack.url.replace("http://", "ws://", 1) + "/ws/calls/"
         clients = [
             LiveClient(
                 f"client-{i:02d}",
-                stack.url,
+                ws_url,
                 cookie,
-                seed=args.seed + i,
+                rng=random.Random(args.seed + i),
                 poll_interval=POLL_INTERVAL_S,
             )
             for i, cookie in enumerate(self.seeded.cookies)
@@ -368,9 +366,12 @@ class Soak:
                 ),
                 "clients_disconnected": sum(1 for s in stats if s.disconnects),
                 "unrecovered": sum(1 for c in clients if c.stats.disconnects > c.stats.recoveries),
-                "unauthenticated": sum(1 for s in stats if s.unauthenticated),
+                "unauthenticated": sum(1 for c in clients if c.unauthenticated),
+                "forbidden": sum(1 for c in clients if c.forbidden),
                 "failed_attempts": sum(s.failed_attempts for s in stats),
                 "resyncs": sum(s.resyncs for s in stats),
+                "watchdog_resyncs": sum(s.watchdog_resyncs for s in stats),
+                "watchdog_drops": sum(s.watchdog_drops for s in stats),
                 "diffs_applied": sum(s.diffs_applied for s in stats),
                 "reconnect_s": soak_report.seconds_summary(
                     [t for s in stats for t in s.reconnect_s]

@@ -102,6 +102,8 @@ def verdict(report: Mapping[str, Any]) -> list[str]:
         problems.append(f"{ws['unrecovered']} client(s) never recovered from a disconnect")
     if ws["unauthenticated"]:
         problems.append(f"{ws['unauthenticated']} client(s) were refused as logged out")
+    if ws.get("forbidden"):
+        problems.append(f"{ws['forbidden']} client(s) were refused the live calls (4403)")
     if report["browser"]["disconnects"] > report["browser"]["recoveries"]:
         problems.append("the Chromium page did not recover from a disconnect")
     if report["browser"]["page_errors"]:
@@ -144,7 +146,9 @@ def render(report: Mapping[str, Any]) -> str:
         f"(Chromium: {report['browser']['disconnects']} / {report['browser']['recoveries']}) |",
         f"| reconnect time | median {ws['reconnect_s']['median']} s, "
         f"max {ws['reconnect_s']['max']} s |",
-        f"| resyncs asked | {ws['resyncs']} |",
+        f"| resyncs asked | {ws['resyncs']} after a gap or a new run, "
+        f"{ws.get('watchdog_resyncs', 0)} after a silence "
+        f"({ws.get('watchdog_drops', 0)} unanswered: socket dropped) |",
         f"| lost / phantom / stale calls | {report['lost']} / {report['phantom']} / "
         f"{report['stale']} (all views) |",
         "",

@@ -10,7 +10,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,6 @@ import psutil
 from tests.support.services import free_port, redis_server, wait_for_redis
 from tests.support.services import redis_database as redis_database  # for the soak's --redis-url
 
-ROOT = Path(__file__).resolve().parents[1]
 DATABASE_FILE = "soak.sqlite3"
 
 _FIRST_NAMES = ("Ayşe", "Mehmet", "Fatma", "Mustafa", "Emine", "Ahmet", "Hatice", "Ali", "Zeynep")
@@ -93,8 +91,6 @@ def configure_django(workdir: Path, redis_url: str) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()

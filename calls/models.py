@@ -1,4 +1,4 @@
-"""Database models of the calls app. Live calls are not here: they live in Redis (live_state)."""
+"""Database models of the calls app. Live calls are not here: see `calls.live.snapshot`."""
 
 from __future__ import annotations
 
@@ -97,15 +97,28 @@ class CallRecord(models.Model):
         INTERNAL = "internal", _("internal")
         UNKNOWN = "unknown", _("unknown")
 
+    class Disposition(models.TextChoices):
+        """How the call ended, in the PBX's (Asterisk's) words. Pages show the label; exports
+        and query strings keep the code, their stable interface. A code the PBX invents later
+        is stored and shown as it came."""
+
+        ANSWERED = "ANSWERED", _("answered")
+        NO_ANSWER = "NO ANSWER", _("not answered")
+        BUSY = "BUSY", _("busy")
+        FAILED = "FAILED", _("failed")
+        CONGESTION = "CONGESTION", _("congestion")
+
     pbx_id = models.CharField(_("PBX id"), max_length=64, unique=True)
     calldate = models.DateTimeField(_("date"), db_index=True)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     src = models.CharField(_("caller"), max_length=64, blank=True)
     dst = models.CharField(_("callee"), max_length=64, blank=True)
-    # The outside party in E.164 (caller inbound, callee outbound): filters and customer links.
+    # The outside party in E.164 (calls.pbx.parties): filters and customer links.
     outside_number = models.CharField(_("outside number"), max_length=32, blank=True)
     duration = models.FloatField(_("duration (s)"), default=0)
-    disposition = models.CharField(_("result"), max_length=20, blank=True)
+    disposition = models.CharField(
+        _("result"), max_length=20, blank=True, choices=Disposition.choices
+    )
     queue = models.CharField(_("queue"), max_length=20, blank=True)
     recorded = models.BooleanField(_("recorded"), default=False)
     userfield = models.TextField(_("user field"), blank=True)
@@ -144,7 +157,7 @@ class CallRecord(models.Model):
 
     @property
     def answered(self) -> bool:
-        return self.disposition == "ANSWERED"
+        return self.disposition == self.Disposition.ANSWERED
 
 
 class CallHourStat(models.Model):

@@ -14,11 +14,12 @@ from calls.history.cdr_sync import (
     sync_time_limit,
 )
 from calls.live.poll import PollStatus, poll_active_calls, poll_time_limit
+from calls.live.poll_requests import POLL_TASK
 
 
 @shared_task(
     bind=True,
-    name="calls.poll_active_calls",
+    name=POLL_TASK,
     ignore_result=True,
     # A poll stuck on a dead socket is cut off so the next one can run.
     soft_time_limit=poll_time_limit(),

@@ -14,7 +14,7 @@ from import_export.admin import ExportMixin
 from customers.forms import CustomerFileForm, PhoneNumberForm
 from customers.importing import import_customers, read_dataset, record_import
 from customers.models import Customer, CustomerImport, PhoneNumber
-from customers.phones import try_normalize
+from customers.phones import display_number, try_normalize
 from customers.resources import CustomerResource
 
 _NOT_DIGITS = re.compile(r"\D")
@@ -53,19 +53,6 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
             "has_import_permission": self.has_import_permission(request),
         }
         return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The customer's page also shows their last calls and today's count."""
-        from calls.history.records import timeline  # calls builds on customers
-
-        customer = self.get_object(request, object_id)
-        if customer is not None:
-            numbers = customer.phones.values_list("number", flat=True)
-            extra_context = {
-                **(extra_context or {}),
-                "timeline": timeline(numbers, customer.pk, 20),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         """`add/?phone=…` (the screen-pop's "add customer" link) prefills the first number."""
@@ -120,7 +107,7 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("phone numbers"))
     def phone_numbers(self, customer: Customer) -> str:
-        return ", ".join(p.number for p in customer.phones.all())
+        return ", ".join(display_number(p.number) for p in customer.phones.all())
 
     def get_search_results(self, request, queryset, search_term):
         """Text fields as usual, plus numbers typed in any format (`0532 123 45 67` finds

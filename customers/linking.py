@@ -1,11 +1,20 @@
-"""Call records point at the customer behind their outside number, and keep doing so when
-customers or their numbers change later."""
+"""What other apps need to link their records to customers: the best customer behind a number,
+and word whenever that may have changed. They listen (the call history re-links its calls,
+`calls.history.linking`); customers knows nothing of them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
+from django.dispatch import Signal
+
 from customers.matching import customers_by_number
+from customers.models import Customer
+
+# Sent after the commit, with `numbers`: a frozenset of E.164 numbers whose best customer may
+# have changed.
+numbers_changed = Signal()
 
 
 def customers_for_numbers(e164_numbers: Iterable[str]) -> dict[str, int]:
@@ -15,25 +24,10 @@ def customers_for_numbers(e164_numbers: Iterable[str]) -> dict[str, int]:
     }
 
 
-def relink_call_records(e164_numbers: Iterable[str]) -> None:
-    """Point the call records of these numbers at their current best customer (or none)."""
-    from calls.models import CallRecord  # calls depends on customers, not the other way round
-
-    numbers = set(e164_numbers) - {""}
-    if not numbers:
-        return
-    best = customers_for_numbers(numbers)
-    # One query finds the numbers whose calls point elsewhere: most numbers of an imported
-    # customer list have no call yet, and a query each would cost an import one per number.
-    stale = {
-        number
-        for number, customer_id in CallRecord.objects.filter(outside_number__in=numbers)
-        .order_by()
-        .values_list("outside_number", "customer_id")
-        .distinct()
-        if customer_id != best.get(number)
-    }
-    for number in stale:
-        CallRecord.objects.filter(outside_number=number).exclude(
-            customer_id=best.get(number)
-        ).update(customer_id=best.get(number))
+def announce_numbers_changed(e164_numbers: Iterable[str]) -> None:
+    """Say, once the transaction commits, that these numbers may belong to another customer now
+    (a number added, edited or removed; a customer saved or deleted). Every such change, by a
+    model signal, a service or an import, is announced through here."""
+    numbers = frozenset(e164_numbers) - {""}
+    if numbers:
+        transaction.on_commit(lambda: numbers_changed.send(sender=Customer, numbers=numbers))

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
-from customers.linking import relink_call_records
+from customers.linking import announce_numbers_changed
 from customers.models import Customer, PhoneNumber
 from customers.phones import InvalidPhoneNumber, normalize
 from telsam_panel.spreadsheet_cells import neutralise_formula, restore_formula
@@ -430,7 +430,7 @@ class CustomerResource(resources.ModelResource):
         if dropped.children:
             PhoneNumber.objects.filter(dropped).delete()
         PhoneNumber.objects.bulk_create(new_numbers)
-        relink_call_records(touched)  # bulk writes send no signals
+        announce_numbers_changed(touched)  # bulk writes send no signals
 
     def after_import(self, dataset, result, **kwargs) -> None:
         self._write_pending()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from customers.linking import relink_call_records
+from customers.linking import announce_numbers_changed
 from customers.models import Customer, PhoneNumber
 from customers.phones import normalize
 
@@ -20,5 +20,5 @@ def customer_create(*, phones: Iterable[str] = (), **fields) -> Customer:
     numbers = list(dict.fromkeys(normalize(p) for p in phones))
     customer = Customer.objects.create(**fields)
     PhoneNumber.objects.bulk_create(PhoneNumber(customer=customer, number=n) for n in numbers)
-    transaction.on_commit(lambda: relink_call_records(numbers))  # bulk_create sends no signals
+    announce_numbers_changed(numbers)  # bulk_create sends no signals
     return customer

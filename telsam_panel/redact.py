@@ -1,11 +1,13 @@
 """Keep secrets out of text that leaves the process: log records, error messages, pages.
 
 The PBX API takes its password in the query string, so any URL of ours is a secret carrier and
-libraries (requests, urllib3) happily print URLs in exceptions and debug logs. Two layers:
+libraries (requests, urllib3) happily print URLs in exceptions and debug logs. One rule, applied
+where text leaves:
 
-- `redact(text)` replaces every configured secret (raw and URL-encoded), any `password=` query
-  value and the password of any `scheme://user:password@` URL with `***`. Code that builds
-  user-visible error text runs it.
+- `redact(text)` is the rule: every configured secret (raw, URL-encoded, HTML- and JSON-escaped),
+  any `password=` query value and the password of any `scheme://user:password@` URL become `***`.
+  Code that builds user-visible error text (the PBX client, the poll's PBX status, the CDR sync,
+  hang-up, health, `doctor`, the simulator) runs it.
 - `install_log_redaction()` wraps the log-record factory so that *every* record, from any library at
   any level, is rendered and redacted when it is created, before any handler (ours, pytest's, a
   third party's) can see it.

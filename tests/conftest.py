@@ -10,7 +10,7 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 
-from calls.pbx.client import TelsamClient
+from calls.pbx import TelsamClient
 from calls.simulator import PbxSimulator
 from tests.support import personas
 from tests.support.pbx import PBX_PASSWORD, PBX_USER, SimulatedPbx

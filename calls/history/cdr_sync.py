@@ -44,6 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
+from typing import Protocol
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -53,13 +54,12 @@ from redis.exceptions import LockError
 
 from calls.history.records import refresh_callbacks
 from calls.history.rollup import refresh_hours
-from calls.live.diff import LiveCall
-from calls.live.snapshot import redis_client
 from calls.models import AwaitedCdr, CallRecord, CdrSyncState, clip_to_column
-from calls.pbx.client import CdrRecord, Direction, PbxError, TelsamClient, client_from_settings
+from calls.pbx import CdrRecord, PbxError, TelsamClient, client_from_settings
+from calls.pbx.parties import direction_of, outside_number
 from customers.linking import customers_for_numbers
-from customers.phones import from_pbx
 from telsam_panel.redact import redact
+from telsam_panel.redis_connection import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -162,17 +162,6 @@ class SyncSummary:
         self.found += other.found
 
 
-def outside_number(record: CdrRecord) -> str:
-    """The outside party in E.164: the caller of an inbound call, the callee of an outbound one."""
-    if record.direction is Direction.IN:
-        raw = record.src
-    elif record.direction is Direction.OUT:
-        raw = record.dst
-    else:
-        return ""
-    return from_pbx(raw) or ""
-
-
 def sync_window(start: datetime, end: datetime, client: TelsamClient | None = None) -> SyncSummary:
     """Fetch one window from the PBX, upsert it, and settle the calls awaiting a row it holds.
     Raises `PbxError` if the PBX fails."""
@@ -262,10 +251,10 @@ def _to_model(record: CdrRecord) -> CallRecord:
     return CallRecord(
         pbx_id=record.id,
         calldate=record.calldate,
-        direction=record.direction.value,
+        direction=direction_of(record.src, record.dst).value,
         src=clip_to_column(CallRecord, "src", record.src),
         dst=clip_to_column(CallRecord, "dst", record.dst),
-        outside_number=outside_number(record),
+        outside_number=outside_number(record.src, record.dst),
         duration=record.duration,
         disposition=clip_to_column(CallRecord, "disposition", record.disposition),
         queue=clip_to_column(CallRecord, "queue", record.queue),
@@ -386,9 +375,22 @@ def _report(
 # --- calls awaiting their row ------------------------------------------------------------------
 
 
+class SeenCall(Protocol):
+    """What the history needs of a live call (`calls.live.diff.LiveCall` is one)."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def src(self) -> str: ...
+    @property
+    def dst(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+
+
 def note_live_calls(
-    live: Mapping[str, LiveCall],
-    added: Sequence[LiveCall],
+    live: Mapping[str, SeenCall],
+    added: Sequence[SeenCall],
     removed: Sequence[str],
     *,
     fresh: bool,

@@ -17,15 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from calls.models import CallRecord, PendingCallback
 from customers.phones import try_normalize
 
-ANSWERED = "ANSWERED"
-MISSED = ("NO ANSWER", "BUSY")
-DISPOSITIONS = [
-    ("ANSWERED", _("answered")),
-    ("NO ANSWER", _("not answered")),
-    ("BUSY", _("busy")),
-    ("FAILED", _("failed")),
-    ("CONGESTION", _("congestion")),
-]
+ANSWERED = CallRecord.Disposition.ANSWERED
+# A caller who heard no answer: counted as missed, and waiting for a call back.
+MISSED = (CallRecord.Disposition.NO_ANSWER, CallRecord.Disposition.BUSY)
 _DIGITS = re.compile(r"\D")
 # The days a filter may name. Outside them a day's bounds in the UI's time zone, or a week before
 # it, cannot be represented (0001-01-01 minus three hours, 9999-12-31 plus a day); and no PBX has
@@ -65,7 +59,7 @@ class HistoryFilterForm(forms.Form):
         label=_("Direction"), required=False, choices=[("", "—"), *CallRecord.Direction.choices]
     )
     disposition = forms.ChoiceField(
-        label=_("Result"), required=False, choices=[("", "—"), *DISPOSITIONS]
+        label=_("Result"), required=False, choices=[("", "—"), *CallRecord.Disposition.choices]
     )
     queue = forms.CharField(label=_("Queue"), required=False, max_length=20)
 

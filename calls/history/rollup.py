@@ -8,16 +8,20 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Max, Q, Sum, When
+from django.db.models import Case, CharField, Count, F, Max, Q, Sum, Value, When
 from django.db.models.functions import Cast, Substr, TruncHour
 
 from calls.history.records import ANSWERED, MISSED
 from calls.models import CallHourStat, CallRecord
+from calls.pbx.parties import EXTENSION_FIELD
 
 _ANSWERED = Q(disposition=ANSWERED)
 _MISSED = Q(disposition__in=MISSED)
-# The agent's side of a call: the callee of an inbound call, the caller of an outbound one.
-EXTENSION = Case(When(direction=CallRecord.Direction.OUT, then=F("src")), default=F("dst"))
+# The agent's side of a call (the caller of an outbound one, else the callee), in SQL.
+EXTENSION = Case(
+    *(When(direction=way.value, then=F(field)) for way, field in EXTENSION_FIELD.items()),
+    default=Value(""),
+)
 
 
 def hour_of(moment: datetime) -> datetime:

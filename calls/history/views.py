@@ -18,7 +18,6 @@ from calls.history.stats import build_stats
 from calls.models import CallRecord
 from customers.linking import customers_for_numbers
 from customers.models import Customer
-from customers.phones import display_number
 
 PAGE_SIZE = 50
 CALLBACKS_SHOWN = 500
@@ -70,7 +69,6 @@ def callbacks(request: HttpRequest) -> HttpResponse:
     names = dict(customers_for_numbers(row.number for row in rows).items())
     customers = dict(Customer.objects.filter(pk__in=names.values()).values_list("pk", "name"))
     for row in rows:
-        row.display = display_number(row.number.lstrip("+"))
         row.customer_name = customers.get(names.get(row.number), "")
     if export:
         return exports.response(request, callbacks_table(rows), export)

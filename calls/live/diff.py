@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from calls.pbx.client import MAX_ELAPSED_SECONDS, ActiveCall, Direction
-from customers.phones import display_number, from_pbx, is_extension
+from calls.pbx import MAX_ELAPSED_SECONDS, ActiveCall, Direction
+from calls.pbx.parties import direction_of, outside_party
+from customers.phones import display_number
 
 _QUEUE = re.compile(r"Kuyruk\s*\(\s*(\d+)\s*\)", re.IGNORECASE)
 # A change in any of these is news for the browser; `src` and `dst` identify who talks to whom.
@@ -48,12 +49,8 @@ class LiveCall:
 
     @property
     def outside_number(self) -> str | None:
-        """The number to match against customers: the caller inbound, the callee outbound."""
-        if self.direction is Direction.IN:
-            return self.src
-        if self.direction is Direction.OUT:
-            return self.dst
-        return None
+        """The number to match against customers, as the PBX wrote it (`calls.pbx.parties`)."""
+        return outside_party(self.direction, self.src, self.dst)
 
     def to_payload(self) -> dict[str, Any]:
         """The `Call` object of the websocket protocol (docs/websocket-protocol.md)."""
@@ -140,19 +137,6 @@ def queue_of(calltype: str) -> str | None:
     """`Kuyruk(630)` → `"630"`; anything else → None."""
     match = _QUEUE.search(calltype)
     return match.group(1) if match else None
-
-
-def direction_of(src: str, dst: str) -> Direction:
-    """Who is outside: a caller with a phone number is inbound, a callee with one outbound.
-
-    A caller that is neither a number nor an extension (withheld: empty, `anonymous`) is outside
-    too; only extension to extension is internal.
-    """
-    if from_pbx(src) or not is_extension(src):
-        return Direction.IN
-    if from_pbx(dst):
-        return Direction.OUT
-    return Direction.INTERNAL
 
 
 def _bounded_elapsed(elapsed: int | None) -> int:

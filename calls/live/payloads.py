@@ -42,8 +42,9 @@ class CallPayload(TypedDict):
     customer: CustomerPayload | None
 
 
-# Why the PBX is not usable (`pbx.reason`): the `PbxReason` codes of `calls.pbx.client`, and
-# "waiting" before the first poll. Browsers translate the code; `error` is the technical detail.
+# Why the PBX is not usable (`pbx.reason`): the `PbxReason` codes of `calls.pbx`, and "waiting"
+# before the first poll. Browsers translate the code; `error` is the technical detail. Spelled
+# out for type checkers; tests/calls/pbx/test_reason_codes.py keeps it equal to `PbxReason`.
 PbxReasonCode = Literal[
     "unreachable", "timeout", "http_error", "bad_response", "rejected", "not_configured", "waiting"
 ]

@@ -30,7 +30,7 @@ from calls.live.snapshot import (
     redis_client,
     save_state,
 )
-from calls.pbx.client import PbxError, TelsamClient, client_from_settings
+from calls.pbx import PbxError, TelsamClient, client_from_settings
 from customers.matching import match_numbers
 from telsam_panel.redact import redact
 

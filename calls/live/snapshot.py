@@ -9,13 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
-
-import redis
-from django.conf import settings
 
 from calls.live.diff import LiveCall
 from calls.live.payloads import PbxPayload, encode, snapshot_message
+from telsam_panel.redis_connection import redis_client
 
 SNAPSHOT_KEY = "telsam:live:snapshot"
 POLL_LOCK_KEY = "telsam:live:poll-lock"
@@ -37,14 +34,6 @@ class LiveState:
     @classmethod
     def fresh(cls) -> LiveState:
         return cls(run=uuid.uuid4().hex[:12], seq=0)
-
-
-@lru_cache(maxsize=1)
-def redis_client() -> redis.Redis:
-    """One connection pool per process; short timeouts so a dead Redis fails a poll, not hangs."""
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
-    )
 
 
 def load_snapshot_text() -> str | None:

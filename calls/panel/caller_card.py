@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from calls.display import format_duration
 from calls.history.records import ANSWERED, timeline
 from calls.models import CallRecord
 from customers.models import Customer
@@ -58,9 +59,9 @@ def caller_card(raw_number: str) -> dict[str, Any]:
 
 def describe(call: CallRecord) -> str:
     """One line of a caller's history: when, which way, how it ended, how long."""
-    minutes, seconds = divmod(round(call.duration), 60)
     result = _("answered") if call.disposition == ANSWERED else _("not answered")
     local = timezone.localtime(call.calldate)
     return (
-        f"{local:%d.%m %H:%M} · {call.get_direction_display()} · {result} · {minutes}:{seconds:02d}"
+        f"{local:%d.%m %H:%M} · {call.get_direction_display()} · {result} · "
+        f"{format_duration(call.duration)}"
     )

@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
 
+from calls.live.poll_requests import request_poll
 from calls.live.snapshot import load_state
 from calls.models import HangupAttempt, clip_to_column
-from calls.pbx.client import PbxError, PbxRejected, TelsamClient, client_from_settings
-from calls.tasks import poll_active_calls_task
+from calls.pbx import (
+    PbxError,
+    PbxRejected,
+    TelsamClient,
+    client_from_settings,
+    is_valid_channel,
+    printable_channel,
+)
 from telsam_panel.redact import redact
 
 logger = logging.getLogger(__name__)
 
 HANGUP_PERMISSION = "calls.hangup_call"
-MAX_CHANNEL_LENGTH = 200
-# Asterisk channel names are printable text (`SIP/110-0000002a`, `Local/110@from-internal-…;1`).
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def is_plausible_channel(channel: str) -> bool:
-    """Whether `channel` could name a PBX channel at all: not empty, not too long, no control
-    characters (a NUL or a newline is an attack on the audit trail or the log, not a channel)."""
-    return 0 < len(channel) <= MAX_CHANNEL_LENGTH and not _CONTROL_CHARACTERS.search(channel)
 
 
 def hangup_call(
@@ -34,22 +31,19 @@ def hangup_call(
     """Ask the PBX to end `channel` on behalf of `user`, and record the attempt whatever happens.
 
     Only channels in the live snapshot are sent to the PBX, so a forged channel never reaches it;
-    one that cannot be a channel (`is_plausible_channel`) is not even looked up, and is recorded
-    with its control characters shown as `?` (PostgreSQL refuses NUL in text, logs split on
-    newlines). A success triggers an immediate poll so that every panel sees the call leave at
-    once.
+    one that cannot be a channel (`is_valid_channel`, the rule the PBX's answers are read by) is
+    not even looked up, and is recorded with its control characters shown as `?` (PostgreSQL
+    refuses NUL in text, logs split on newlines). A success triggers an immediate poll so that
+    every panel sees the call leave at once.
 
     The audit row is written `pending` BEFORE the PBX is asked, then updated to the outcome: if
     the database refuses the first write, the `DatabaseError` is raised and the call goes on;
     if it refuses the update, the call has ended with its record (still `pending`) in place.
     """
-    plausible = is_plausible_channel(channel)
     attempt = HangupAttempt(
-        user=user,
-        username=user.get_username(),
-        channel=_CONTROL_CHARACTERS.sub("?", channel[:MAX_CHANNEL_LENGTH]),
+        user=user, username=user.get_username(), channel=printable_channel(channel)
     )
-    state = load_state() if plausible else None
+    state = load_state() if is_valid_channel(channel) else None
     call = state.calls.get(channel) if state else None
     if call is not None:
         # Cut as the call history cuts the same call's numbers.
@@ -82,7 +76,7 @@ def hangup_call(
     _save_outcome(attempt)
     logger.info("Hang-up by %s of %s: %s", attempt.username, attempt.channel[:80], attempt.result)
     if attempt.result == HangupAttempt.Result.OK:
-        transaction.on_commit(_poll_now)
+        transaction.on_commit(request_poll)
     return attempt
 
 
@@ -103,14 +97,6 @@ def _save_outcome(attempt: HangupAttempt) -> None:
             attempt.result,
             redact(f"{type(exc).__name__}: {exc}"),
         )
-
-
-def _poll_now() -> None:
-    """Queue a poll at once, so every panel sees the call leave without waiting for beat."""
-    try:
-        poll_active_calls_task.delay(retry_if_busy=True)
-    except Exception as exc:  # the hang-up itself succeeded; beat will catch up
-        logger.warning("Could not queue the poll after a hang-up: %s", type(exc).__name__)
 
 
 def _has_ended(client: TelsamClient, channel: str) -> bool:

@@ -17,7 +17,8 @@ from calls.access import LIVE_CALLS, requires
 from calls.models import AgentProfile, HangupAttempt
 from calls.panel.caller_card import caller_card
 from calls.panel.forms import AgentProfileForm
-from calls.panel.hangup import HANGUP_PERMISSION, hangup_call, is_plausible_channel
+from calls.panel.hangup import HANGUP_PERMISSION, hangup_call
+from calls.pbx import is_valid_channel
 
 POP_ALL_PERMISSION = "calls.pop_all_calls"
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def hangup(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"ok": False, "error": error}, status=503)
     if attempt.result == HangupAttempt.Result.OK:
         return JsonResponse({"ok": True})
-    if attempt.result == HangupAttempt.Result.NOT_FOUND and not is_plausible_channel(channel):
+    if attempt.result == HangupAttempt.Result.NOT_FOUND and not is_valid_channel(channel):
         # Recorded all the same: a forged channel is worth an entry in the audit trail.
         return JsonResponse({"ok": False, "error": _("This is not a channel name.")}, status=400)
     errors = {

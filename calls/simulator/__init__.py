@@ -1,7 +1,11 @@
 """A fake Telsam PBX for the demo, the tests and benchmarks: speaks the PBX's HTTP API exactly.
 
-`PbxSimulator` holds the state (pure Python), `SimulatorServer` serves it over HTTP and
-`SimulatorControl` drives a simulator running in another process; `manage.py simulate_pbx` runs one.
+`PbxSimulator` (`state`) holds the state in pure Python: the strings it speaks (`vocabulary`), its
+calls and CDR rows (`records`), the calls it makes by itself (`traffic`), the failures it can be
+told to serve (`faults`) and its answers to API requests (`api`). `SimulatorServer` (`server`)
+serves it over HTTP and `SimulatorControl` (`control`) drives a simulator running in another
+process; `manage.py simulate_pbx` runs one. Imports nothing from the rest of `calls`: it stands in
+for the PBX, so it must not share the panel's reading of it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from calls.simulator.control import (
     SimulatorControl,
     SimulatorControlError,
 )
-from calls.simulator.engine import (
+from calls.simulator.faults import FAULT_KINDS, Fault
+from calls.simulator.records import RequestLogEntry, UnknownChannel
+from calls.simulator.server import SimulatorServer
+from calls.simulator.state import DEFAULT_EXTENSIONS, DEFAULT_QUEUES, PbxSimulator
+from calls.simulator.vocabulary import (
     ANSWERED,
     BUSY,
     CALLINFO_ON_HOLD,
@@ -21,17 +29,9 @@ from calls.simulator.engine import (
     CALLTYPE_INCOMING,
     CALLTYPE_INTERNAL,
     CALLTYPE_OUTGOING,
-    DEFAULT_EXTENSIONS,
-    DEFAULT_QUEUES,
-    FAULT_KINDS,
     NO_ANSWER,
-    Fault,
-    PbxSimulator,
-    RequestLogEntry,
-    UnknownChannel,
     queue_calltype,
 )
-from calls.simulator.server import SimulatorServer
 
 __all__ = [
     "ANSWERED",

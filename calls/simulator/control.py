@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from calls.simulator.engine import RequestLogEntry, UnknownChannel
+from calls.simulator.records import RequestLogEntry, UnknownChannel
 from calls.simulator.server import UNKNOWN_CHANNEL_CODE
 
 

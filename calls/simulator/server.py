@@ -26,14 +26,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from calls.simulator.engine import (
-    JSON_CONTENT_TYPE,
-    MESSAGE_BAD_DOMAIN,
-    PbxSimulator,
-    UnknownChannel,
-    failure,
-    reshape_payload,
-)
+from calls.simulator.api import failure
+from calls.simulator.faults import JSON_CONTENT_TYPE, reshape_payload
+from calls.simulator.records import UnknownChannel
+from calls.simulator.state import PbxSimulator
+from calls.simulator.vocabulary import MESSAGE_BAD_DOMAIN
 from telsam_panel.redact import redact
 
 logger = logging.getLogger("calls.simulator")

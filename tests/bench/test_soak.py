@@ -1,5 +1,6 @@
-"""The soak (`make soak`, bench/soak.py) in short: the whole panel under simulated traffic, every
-PBX fault and a web-server restart, with every view compared with the simulator at the end.
+"""The soak (`make soak`, `python -m bench.soak`) in short: the whole panel under simulated
+traffic, every PBX fault and a web-server restart, with every view compared with the simulator at
+the end.
 
 The short run proves the invariants the ten-minute run reports on; the small tests below prove the
 soak's judge actually fails a run that loses calls or whose polls stop.
@@ -33,9 +34,10 @@ def soak_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
         pytest.skip(f"the soak drives Chromium at {CHROMIUM}")
     assert int(urlsplit(settings.REDIS_URL).path.strip("/") or 0) != 0
     path = tmp_path_factory.mktemp("soak") / "report.json"
-    argv = [sys.executable, "bench/soak.py", "--seconds", str(SECONDS), "--clients", str(CLIENTS)]
+    argv = [sys.executable, "-m", "bench.soak", "--seconds", str(SECONDS)]
+    argv += ["--clients", str(CLIENTS), "--customers", "120", "--json", str(path)]
     result = subprocess.run(
-        [*argv, "--customers", "120", "--json", str(path), "--redis-url", settings.REDIS_URL],
+        [*argv, "--redis-url", settings.REDIS_URL],
         cwd=ROOT,
         capture_output=True,
         text=True,

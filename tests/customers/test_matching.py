@@ -79,6 +79,15 @@ def test_the_admin_number_search_does_not_match_everything_on_zeros(sam):
     assert list(response.context["cl"].result_list) == []
 
 
+def test_the_admin_lists_numbers_as_people_write_them(sam):
+    customer_create(name="Ayşe", phones=["+90 (532) 123-45-67", "+44 20 7123 4567"])
+    client = Client()
+    client.force_login(sam)
+    page = client.get(reverse("admin:customers_customer_changelist")).content.decode()
+    assert "0532 123 45 67, +44 20 7123 4567" in page
+    assert "+905321234567" not in page
+
+
 def add_customer_in_admin(user, name: str, number: str):
     """Submit the admin's add form with one phone number, as a person would."""
     client = Client()

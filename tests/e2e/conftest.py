@@ -2,7 +2,8 @@
 real processes (the `stack` and `sim` fixtures of tests/conftest.py).
 
 The web server, worker and beat cannot see pytest-django's test database, so these tests never use
-the `db` fixture: the stack gets a database of its own, migrated and filled through `manage.py`.
+the `db` fixture: the stack gets a database of its own (an SQLite file, or a fresh PostgreSQL
+database when the suite runs on PostgreSQL), migrated and filled through `manage.py`.
 Each test gets an empty simulator and fresh browser contexts (screen-pops are claimed once per call
 in localStorage, so a shared context would hide them).
 """

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calls.history.cdr_sync import store_records
-from calls.pbx.client import CdrRecord, Direction
+from calls.pbx import CdrRecord, Direction
 from customers.services import customer_create
 from tests.support.export_files import body
 

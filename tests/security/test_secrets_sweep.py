@@ -31,7 +31,7 @@ import requests
 from websockets.sync.client import connect
 
 from calls.live.snapshot import SNAPSHOT_KEY
-from calls.simulator.engine import FAULT_KINDS
+from calls.simulator import FAULT_KINDS
 from tests.support import services
 from tests.support.pbx import PBX_USER, SimulatedPbx
 from tests.support.personas import SAM

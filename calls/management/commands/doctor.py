@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.management.base import BaseCommand, CommandParser
 
-from calls.pbx.client import PbxError, client_from_settings
+from calls.pbx import PbxError, client_from_settings
 from telsam_panel.health import DATA_CHECKS, WEB_CHECKS, Check, data_health, web_health
 from telsam_panel.redact import redact
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from calls.history.cdr_sync import LOCK_WAIT, SyncSummary, day_windows, storing, sync_window
-from calls.pbx.client import PbxError, client_from_settings
+from calls.pbx import PbxError, client_from_settings
 
 BAR_WIDTH = 30
 

@@ -24,9 +24,9 @@ from calls.history.cdr_sync import sync_recent
 from calls.live.poll import PollStatus, poll_active_calls
 from calls.live.snapshot import load_state
 from calls.models import CallRecord
-from calls.pbx.client import PbxError, TelsamClient
+from calls.pbx import PbxError, TelsamClient
 from calls.simulator import CALLINFO_TALKING, PbxSimulator, SimulatorServer
-from calls.simulator.engine import parse_cdr_param
+from calls.simulator.vocabulary import parse_cdr_param
 from telsam_panel.celery import app
 from tests.support.db_faults import refusing
 from tests.support.pbx import PBX_PASSWORD, PBX_USER

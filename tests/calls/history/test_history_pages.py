@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from calls.history.cdr_sync import store_records
 from calls.history.stats import build_stats
 from calls.models import CallRecord
 from calls.panel.caller_card import caller_card
-from calls.pbx.client import CdrRecord, Direction
+from calls.pbx import CdrRecord, Direction
 from customers.services import customer_create
 from tests.support.export_files import export_rows
 
@@ -88,7 +89,7 @@ def test_stats_match_the_hand_computed_day(day_of_calls):
     queues = {row.name: (row.calls, row.answered, row.missed) for row in report.per_queue}
     assert queues == {"630": (3, 2, 1), "631": (2, 1, 1)}
     extensions = {row.name: row.calls for row in report.per_extension}
-    assert extensions == {"110": 4, "111": 4, "112": 1}  # outbound and internal count the caller
+    assert extensions == {"110": 4, "111": 4, "112": 1}  # outbound calls count the caller
     assert report.heatmap[-1][9] == 3 and report.heatmap[-1][23] == 1
     assert report.heatmap_max == 3
 
@@ -267,3 +268,60 @@ def test_talk_time_and_today_counts_use_local_days(alice):
     record(0, 30)  # 00:30 in Istanbul is 21:30 UTC the day before
     assert build_stats(DAY, DAY).totals.calls == 1
     assert build_stats(DAY - timedelta(days=1), DAY - timedelta(days=1)).totals.calls == 0
+
+
+def _text(html: str, element_id: str, end: str = "</table>") -> str:
+    """The words of one element of a page (up to `end`), tags left out."""
+    start = html.index(f'id="{element_id}"')
+    return " ".join(re.sub(r"<[^>]+>", " ", html[start : html.index(end, start)]).split())
+
+
+def test_history_reads_as_people_write_results_numbers_and_durations(alice):
+    record(9, 0, disposition="NO ANSWER", duration=12448)
+    record(9, 5, direction="out", src="110", dst="442071234567", duration=85.6972)
+    client = Client()
+    client.force_login(alice)
+
+    page = client.get(reverse("calls:history"), {"date_from": DAY, "date_to": DAY})
+
+    html = page.content.decode()
+    table = _text(html, "history-table")
+    assert "cevaplanmadı" in table and "cevaplandı" in table  # Turkish by default
+    assert "NO ANSWER" not in table and "ANSWERED" not in table
+    assert "0532 123 45 67" in table and "+44 20 7123 4567" in table
+    assert "905321234567" not in table
+    assert "3:27:28" in table and "1:25" in table and " s " not in f"{table} "
+    totals = _text(html, "totals", "</section>")
+    assert "1:25" in totals and "saniye" not in totals  # the answered call's talk
+
+
+def test_the_customer_admin_timeline_reads_as_the_history_does(sam):
+    ayse = customer_create(name="Ayşe", phones=["0532 123 45 67"])
+    record(9, 0, disposition="NO ANSWER", duration=754)
+    client = Client()
+    client.force_login(sam)
+
+    page = client.get(reverse("admin:customers_customer_change", args=[ayse.pk]))
+
+    timeline = _text(page.content.decode(), "customer-timeline")
+    assert "cevaplanmadı" in timeline and "NO ANSWER" not in timeline
+    assert "0532 123 45 67" in timeline and "905321234567" not in timeline
+    assert "12:34" in timeline
+
+
+def test_the_stats_page_gives_talk_times_as_durations(day_of_calls, sam):
+    client = Client()
+    client.force_login(sam)
+
+    page = client.get(reverse("calls:stats"), {"date_from": DAY, "date_to": DAY})
+
+    html = page.content.decode()
+    assert "1:40" in html and "5:00" in html  # 600 s over six answered calls; the longest
+    assert not re.search(r"\d s<", html)
+
+
+def test_the_screen_pop_gives_long_calls_in_hours(alice):
+    customer_create(name="Ayşe", phones=["0532 123 45 67"])
+    record(9, 0, duration=12448)
+    [call] = caller_card("905321234567")["recent_calls"]
+    assert call["text"].endswith("· 3:27:28")

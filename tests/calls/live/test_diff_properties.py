@@ -25,7 +25,7 @@ from calls.live.diff import (
     LiveCall,
     diff_calls,
 )
-from calls.pbx.client import MAX_ELAPSED_SECONDS, ActiveCall
+from calls.pbx import MAX_ELAPSED_SECONDS, ActiveCall
 
 settings.register_profile(
     "telsam-diff",

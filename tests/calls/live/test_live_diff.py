@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from calls.live.diff import CustomerMatch, LiveCall, diff_calls, direction_of, queue_of
-from calls.pbx.client import MAX_ELAPSED_SECONDS, ActiveCall, Direction
+from calls.pbx import MAX_ELAPSED_SECONDS, ActiveCall, Direction
 
 T0 = datetime(2026, 11, 28, 9, 0, 0, tzinfo=UTC)
 AYSE = CustomerMatch(id=1, name="Ayşe Yılmaz", company="Yılmaz Tekstil", url="/admin/1/")

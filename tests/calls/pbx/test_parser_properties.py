@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from calls.live import payloads
 from calls.live.diff import diff_calls
-from calls.pbx.client import (
+from calls.pbx import (
     MAX_CDR_ID_CHARS,
     MAX_CHANNEL_CHARS,
     MAX_ELAPSED_SECONDS,

@@ -14,8 +14,9 @@ each is decided here:
 - long text fields are cut to `MAX_TEXT_CHARS`; bytes that are not UTF-8 become U+FFFD; control
   characters and lone surrogates never reach Redis or the page;
 - an absurd duration reads as "just started";
-- rows that cannot be read are skipped when others can (a channel longer than any real one, or
-  no channel at all, makes a row unreadable: identities are never shortened);
+- rows that cannot be read are skipped when others can (a channel longer than any real one, one
+  with control characters or white space at an end, or no channel at all, makes a row
+  unreadable: a channel is handed back to end its call, so it is never shortened or altered);
 - thousands of calls at once are all delivered;
 - a PBX slower than the poll interval but within the timeout is simply slow.
 
@@ -42,6 +43,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from calls.live.snapshot import poll_counters
+from calls.pbx import MAX_TEXT_CHARS
 from calls.pbx import client as telsam
 from calls.tasks import poll_active_calls_task
 from customers.services import customer_create
@@ -341,7 +343,7 @@ def bounded(diff: dict, channel: str) -> None:
     [call] = diff["added"]
     assert call["channel"] == channel
     for name in ("callinfo", "calltype", "dst"):
-        assert 0 < len(call[name]) <= telsam.MAX_TEXT_CHARS
+        assert 0 < len(call[name]) <= MAX_TEXT_CHARS
     assert call["callinfo"].startswith("ÇÇÇ") and call["callinfo"].endswith("…")
 
 
@@ -425,6 +427,11 @@ ODDITIES = [
     Oddity(
         "unreadable_rows_beside_a_good_one",
         raw(answer(row("SIP/raw-1"), row(None), "SIP/x", 42, row("SIP/" + "x" * 500))),
+        only_the_readable_row,
+    ),
+    Oddity(
+        "channels_that_would_have_to_be_altered_beside_a_good_one",
+        raw(answer(row("SIP/raw-1"), row("SIP/raw\t-2"), row(" SIP/raw-3"), row("SIP/raw-4\x85"))),
         only_the_readable_row,
     ),
     Oddity("thousands_of_calls", lambda s: s.pbx.sim.add_calls(3000), thousands),

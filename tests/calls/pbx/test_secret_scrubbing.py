@@ -17,7 +17,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from calls.pbx.client import PbxError, TelsamClient
+from calls.pbx import PbxError, TelsamClient
 from telsam_panel.redact import redact
 from tests.support.pbx import PBX_PASSWORD, PBX_USER
 

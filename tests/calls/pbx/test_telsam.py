@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calls.pbx.client import (
+from calls.pbx import (
     MAX_TEXT_CHARS,
     ActiveCall,
     Direction,
@@ -21,15 +21,12 @@ from calls.pbx.client import (
     TelsamClient,
     decode_body,
     format_cdr_param,
-    parse_active_call,
     parse_active_calls,
-    parse_calldate,
     parse_cdr,
-    parse_cdr_duration,
-    parse_cdr_record,
-    parse_elapsed,
     unwrap,
 )
+from calls.pbx.answers import parse_active_call, parse_cdr_record
+from calls.pbx.fields import parse_calldate, parse_cdr_duration, parse_elapsed
 from tests.support.pbx import PBX_PASSWORD, PBX_USER
 
 IST = ZoneInfo("Europe/Istanbul")

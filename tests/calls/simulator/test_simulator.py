@@ -25,7 +25,7 @@ import requests
 from django.core.management import CommandError, call_command
 
 from calls.management.commands.simulate_pbx import caller_pool_from_db
-from calls.pbx.client import (
+from calls.pbx import (
     Direction,
     PbxBadResponse,
     PbxRejected,
@@ -49,7 +49,7 @@ PASSWORD = "S3cret&Pass=1"
 AYSE = "905321234567"
 AGENT = "110"
 TRUNK_CHANNEL = "SIP/trunk-sip-Trunk110-36a9b"
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
 class FakeClock:
