@@ -2,7 +2,7 @@
 
 Fills the database with N customers, one mobile number each and a second (an office line) for
 every tenth (bulk load, not timed: `executemany` on SQLite, `COPY` on PostgreSQL). Then times
-`customers.matching.match_numbers` RUNS times, each with the numbers of a busy poll: 50 numbers as
+`calls.live.matching.match_numbers` RUNS times, each with the numbers of a busy poll: 50 numbers as
 the PBX sends them (country code, no plus), 30 of them customers', 15 strangers, 5 extensions or
 withheld callers. Every run draws new numbers and starts with the normalisation cache empty, so
 each is the worst case of a poll in which every caller is new. Also times the two halves apart:
@@ -112,7 +112,8 @@ def main(backend: str, count: int, runs: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from customers.matching import customers_by_number, match_numbers
+    from calls.live.matching import match_numbers
+    from customers.matching import customers_by_number
     from customers.phones import from_pbx
 
     rng = random.Random(7)

@@ -97,7 +97,8 @@ def display_number(text: str, region: str | None = None) -> str:
 
     Extensions and anything unparsable are returned as they came.
     """
-    e164 = from_pbx(text, region)
+    # The cache keys on the arguments as given: the usual call, `from_pbx(text)`, has the entry.
+    e164 = from_pbx(text) if region is None else from_pbx(text, region)
     if e164 is None:
         return text
     region = (region or settings.PHONE_DEFAULT_REGION).upper()

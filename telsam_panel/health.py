@@ -16,7 +16,6 @@ redacted message, never with the connection URL.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,7 +25,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from calls.history.cdr_sync import sync_status
-from calls.live.snapshot import load_snapshot_text, poll_counters, redis_client
+from calls.live.snapshot import poll_counters, read_snapshot, redis_client
 from telsam_panel.redact import redact
 
 # The poll may lag a little behind its schedule on a busy worker; past this many intervals (and
@@ -128,31 +127,30 @@ def check_redis() -> Check:
 def check_live_data(now: datetime) -> tuple[Check, Check]:
     """(poller, pbx), both read from the snapshot the last poll stored in Redis."""
     try:
-        text = load_snapshot_text()
+        state = read_snapshot()
         counters = poll_counters()
     except RedisError:
         unknown = Check(UNKNOWN, "unknown: Redis is unavailable")
         return unknown, unknown
-    if text is None:
+    if state is None:
         return (
             Check(NOT_YET, "no poll has run yet", {"polls": counters}),
             Check(UNKNOWN, "unknown: no poll has run yet"),
         )
-    state = json.loads(text)
-    pbx = state.get("pbx") or {}
-    last_poll_age = _age(state.get("at"), now)
-    last_ok_age = _age(pbx.get("last_ok_at"), now)
+    pbx = state.pbx
+    last_poll_age = _age(state.at, now)
+    last_ok_age = _age(pbx["last_ok_at"], now)
     poller_data = {
-        "last_poll_at": state.get("at"),
+        "last_poll_at": state.at,
         "last_poll_age_seconds": last_poll_age,
         "max_age_seconds": max_poll_age(),
         "polls": counters,
     }
     pbx_data = {
-        "last_ok_at": pbx.get("last_ok_at"),
+        "last_ok_at": pbx["last_ok_at"],
         "last_ok_age_seconds": last_ok_age,
         "max_age_seconds": max_poll_age(),
-        "error": redact(pbx["error"]) if pbx.get("error") else None,
+        "error": redact(pbx["error"]) if pbx["error"] else None,
     }
     if last_poll_age is None or last_poll_age > max_poll_age():
         stopped = "the poller has stopped (is Celery beat and a worker running?)"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from operator import attrgetter
 
 from calls.pbx import MAX_ELAPSED_SECONDS, ActiveCall, Direction
 from calls.pbx.parties import direction_of, outside_party
@@ -20,6 +20,9 @@ from customers.phones import display_number
 _QUEUE = re.compile(r"Kuyruk\s*\(\s*(\d+)\s*\)", re.IGNORECASE)
 # A change in any of these is news for the browser; `src` and `dst` identify who talks to whom.
 WATCHED_FIELDS = ("src", "dst", "calltype", "callinfo")
+_watched = attrgetter(*WATCHED_FIELDS)
+# `callinfo` is the PBX's free text: Turkish (`Çalıyor`), or English on some builds.
+_RINGING = re.compile(r"çal[ıi]yor|ringing", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,47 +55,10 @@ class LiveCall:
         """The number to match against customers, as the PBX wrote it (`calls.pbx.parties`)."""
         return outside_party(self.direction, self.src, self.dst)
 
-    def to_payload(self) -> dict[str, Any]:
-        """The `Call` object of the websocket protocol (docs/websocket-protocol.md)."""
-        customer = self.customer
-        return {
-            "channel": self.channel,
-            "src": self.src,
-            "src_display": self.src_display,
-            "dst": self.dst,
-            "dst_display": self.dst_display,
-            "calltype": self.calltype,
-            "callinfo": self.callinfo,
-            "queue": self.queue,
-            "direction": self.direction.value,
-            "started_at": self.started_at.isoformat(),
-            "customer": None
-            if customer is None
-            else {
-                "id": customer.id,
-                "name": customer.name,
-                "company": customer.company,
-                "url": customer.url,
-                "more": customer.more,
-            },
-        }
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> LiveCall:
-        customer = data.get("customer")
-        return cls(
-            channel=data["channel"],
-            src=data["src"],
-            dst=data["dst"],
-            calltype=data["calltype"],
-            callinfo=data["callinfo"],
-            queue=data.get("queue"),
-            direction=Direction(data["direction"]),
-            started_at=datetime.fromisoformat(data["started_at"]),
-            src_display=data["src_display"],
-            dst_display=data["dst_display"],
-            customer=CustomerMatch(**customer) if customer else None,
-        )
+    @property
+    def ringing(self) -> bool:
+        """Whether the phone is ringing (browsers order rows and open screen-pops by it)."""
+        return is_ringing(self.callinfo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +105,11 @@ def queue_of(calltype: str) -> str | None:
     return match.group(1) if match else None
 
 
+def is_ringing(callinfo: str) -> bool:
+    """Whether the PBX's call state means the phone is ringing: `Çalıyor`, `Ringing`."""
+    return _RINGING.search(callinfo) is not None
+
+
 def _bounded_elapsed(elapsed: int | None) -> int:
     # The client already refuses absurd durations; an ActiveCall built elsewhere must not be able
     # to push the start time out of the calendar (OverflowError) or into the future either.
@@ -179,12 +150,24 @@ def diff_calls(
         if before is None:
             live = to_live_call(call, now)
             added.append(live)
-        elif any(getattr(call, name) != getattr(before, name) for name in WATCHED_FIELDS):
-            live = replace(
-                to_live_call(call, now), started_at=before.started_at, customer=before.customer
-            )
-            if live.outside_number != before.outside_number:
-                live = replace(live, customer=None)
+        elif _watched(call) != _watched(before):
+            if call.src == before.src and call.dst == before.dst:
+                # The same parties, in a new state or queue: their numbers, the direction and the
+                # customer stay as they were read (reading numbers is most of a new call's cost).
+                live = replace(
+                    before,
+                    calltype=call.calltype,
+                    callinfo=call.callinfo,
+                    queue=queue_of(call.calltype),
+                )
+            else:
+                live = replace(
+                    to_live_call(call, now),
+                    started_at=before.started_at,
+                    customer=before.customer,
+                )
+                if live.outside_number != before.outside_number:
+                    live = replace(live, customer=None)
             changed.append(live)
         else:
             live = before

@@ -1,23 +1,35 @@
 """Every websocket payload is built and sent here (protocol: docs/websocket-protocol.md).
 
-Payloads are serialised to JSON text once per poll and the text travels through the channel layer;
-each consumer only forwards it, so a thousand sockets cost one `json.dumps`.
+A call's `Call` object is encoded to JSON text once, when it first appears or changes: the diff
+that announces it and every snapshot after it splice that same text (`diff_text`,
+`snapshot_text`). The message text travels through the channel layer and each consumer only
+forwards it, so a thousand sockets cost one encoding, and a poll in which nothing changed encodes
+no call at all.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, Literal, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from calls.live.diff import LiveCall
+from calls.live.diff import CustomerMatch, LiveCall
+from calls.pbx.client import Direction
 
 GROUP = "live-calls"
 # Channel-layer event types; Channels calls the consumer method of the same name (dot → _).
 PUSH_EVENT = "calls.push"
+
+DirectionCode = Literal["in", "out", "internal"]
+_DIRECTION_CODES: dict[Direction, DirectionCode] = {
+    Direction.IN: "in",
+    Direction.OUT: "out",
+    Direction.INTERNAL: "internal",
+}
 
 
 class CustomerPayload(TypedDict):
@@ -36,10 +48,14 @@ class CallPayload(TypedDict):
     dst_display: str
     calltype: str
     callinfo: str
+    ringing: bool
     queue: str | None
-    direction: Literal["in", "out", "internal"]
+    direction: DirectionCode
     started_at: str
     customer: CustomerPayload | None
+
+
+CALL_FIELDS = frozenset(CallPayload.__annotations__)
 
 
 # Why the PBX is not usable (`pbx.reason`): the `PbxReason` codes of `calls.pbx`, and "waiting"
@@ -55,17 +71,6 @@ class PbxPayload(TypedDict):
     last_ok_at: str | None
     error: str | None
     reason: PbxReasonCode | None
-
-
-def pbx_payload(pbx: Mapping[str, Any]) -> PbxPayload:
-    """The `Pbx` object with every key present, whoever built it (an older stored snapshot has no
-    `reason`)."""
-    return {
-        "ok": bool(pbx.get("ok")),
-        "last_ok_at": pbx.get("last_ok_at"),
-        "error": pbx.get("error"),
-        "reason": pbx.get("reason"),
-    }
 
 
 class SnapshotMessage(TypedDict):
@@ -88,6 +93,73 @@ class DiffMessage(TypedDict):
     pbx: PbxPayload
 
 
+# --- the `Call` object ---------------------------------------------------------------------------
+
+
+def call_payload(call: LiveCall) -> CallPayload:
+    """The `Call` object of a live call."""
+    customer = call.customer
+    return {
+        "channel": call.channel,
+        "src": call.src,
+        "src_display": call.src_display,
+        "dst": call.dst,
+        "dst_display": call.dst_display,
+        "calltype": call.calltype,
+        "callinfo": call.callinfo,
+        "ringing": call.ringing,
+        "queue": call.queue,
+        "direction": _DIRECTION_CODES[call.direction],
+        "started_at": call.started_at.isoformat(),
+        "customer": None
+        if customer is None
+        else {
+            "id": customer.id,
+            "name": customer.name,
+            "company": customer.company,
+            "url": customer.url,
+            "more": customer.more,
+        },
+    }
+
+
+def live_call(payload: Mapping[str, Any]) -> LiveCall:
+    """A stored `Call` object read back (`ringing` follows from `callinfo`, so it is not read)."""
+    customer = payload.get("customer")
+    return LiveCall(
+        channel=payload["channel"],
+        src=payload["src"],
+        dst=payload["dst"],
+        calltype=payload["calltype"],
+        callinfo=payload["callinfo"],
+        queue=payload.get("queue"),
+        direction=Direction(payload["direction"]),
+        started_at=datetime.fromisoformat(payload["started_at"]),
+        src_display=payload["src_display"],
+        dst_display=payload["dst_display"],
+        customer=CustomerMatch(**customer) if customer else None,
+    )
+
+
+def encode_call(call: LiveCall) -> str:
+    """A call's `Call` object as the text every message that carries it splices in."""
+    return encode(call_payload(call))
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def pbx_payload(pbx: Mapping[str, Any]) -> PbxPayload:
+    """The `Pbx` object with every key present, whoever built it (an older stored snapshot has no
+    `reason`)."""
+    return {
+        "ok": bool(pbx.get("ok")),
+        "last_ok_at": pbx.get("last_ok_at"),
+        "error": pbx.get("error"),
+        "reason": pbx.get("reason"),
+    }
+
+
 def snapshot_message(
     run: str, seq: int, at: str | None, calls: Iterable[LiveCall], pbx: Mapping[str, Any]
 ) -> SnapshotMessage:
@@ -96,7 +168,7 @@ def snapshot_message(
         "run": run,
         "seq": seq,
         "at": at,
-        "calls": [call.to_payload() for call in calls],  # type: ignore[misc]
+        "calls": [call_payload(call) for call in calls],
         "pbx": pbx_payload(pbx),
     }
 
@@ -115,15 +187,40 @@ def diff_message(
         "run": run,
         "seq": seq,
         "at": at,
-        "added": [call.to_payload() for call in added],  # type: ignore[misc]
-        "changed": [call.to_payload() for call in changed],  # type: ignore[misc]
+        "added": [call_payload(call) for call in added],
+        "changed": [call_payload(call) for call in changed],
         "removed": list(removed),
         "pbx": pbx_payload(pbx),
     }
 
 
-def encode(message: SnapshotMessage | DiffMessage | dict[str, Any]) -> str:
-    """The one place messages become text: compact JSON, real UTF-8 for Turkish text."""
+def snapshot_text(
+    run: str, seq: int, at: str | None, calls: Iterable[str], pbx: Mapping[str, Any]
+) -> str:
+    """`encode(snapshot_message(…))`, from calls already encoded (`encode_call`)."""
+    head = encode({"type": "snapshot", "run": run, "seq": seq, "at": at})
+    return f'{head[:-1]},"calls":[{",".join(calls)}],"pbx":{encode(pbx_payload(pbx))}}}'
+
+
+def diff_text(
+    run: str,
+    seq: int,
+    at: str,
+    added: Iterable[str],
+    changed: Iterable[str],
+    removed: Iterable[str],
+    pbx: Mapping[str, Any],
+) -> str:
+    """`encode(diff_message(…))`, from calls already encoded (`encode_call`)."""
+    head = encode({"type": "diff", "run": run, "seq": seq, "at": at})
+    return (
+        f'{head[:-1]},"added":[{",".join(added)}],"changed":[{",".join(changed)}],'
+        f'"removed":{encode(list(removed))},"pbx":{encode(pbx_payload(pbx))}}}'
+    )
+
+
+def encode(message: SnapshotMessage | DiffMessage | Mapping[str, Any] | list[Any]) -> str:
+    """The one place payloads become text: compact JSON, real UTF-8 for Turkish text."""
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -21,17 +21,17 @@ from redis.exceptions import LockError
 from calls.history.cdr_sync import note_live_calls
 from calls.live import payloads
 from calls.live.diff import CallsDiff, diff_calls
+from calls.live.matching import match_numbers
 from calls.live.payloads import PbxPayload
 from calls.live.snapshot import (
     POLL_LOCK_KEY,
     LiveState,
     count_poll,
-    load_state,
+    read_snapshot,
     redis_client,
     save_state,
 )
 from calls.pbx import PbxError, TelsamClient, client_from_settings
-from customers.matching import match_numbers
 from telsam_panel.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def poll_active_calls(
 
 
 def _poll(client: TelsamClient, now: datetime) -> PollResult:
-    previous = load_state() or LiveState.fresh()
+    previous = read_snapshot() or LiveState.fresh()
     try:
         fetched = client.active_calls()
     except PbxError as exc:
@@ -115,11 +115,17 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
     )
     # Store before broadcasting: a browser connecting in between gets a snapshot at least as new
     # as the diff it will then receive (and ignores a diff whose seq it already has).
-    save_state(state)
-    message = payloads.diff_message(
-        state.run, state.seq, state.at, diff.added, diff.changed, diff.removed, state.pbx
+    texts = save_state(state)
+    message = payloads.diff_text(
+        state.run,
+        state.seq,
+        state.at,
+        [texts[call.channel] for call in diff.added],
+        [texts[call.channel] for call in diff.changed],
+        diff.removed,
+        state.pbx,
     )
-    payloads.broadcast(payloads.encode(message))
+    payloads.broadcast(message)
     # Only now, so the database can neither fail nor delay the broadcast: the calls that came
     # and went are noted for the history, which must look back to their start for their rows.
     if status is PollStatus.OK:

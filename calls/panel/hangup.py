@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
 
 from calls.live.poll_requests import request_poll
-from calls.live.snapshot import load_state
+from calls.live.snapshot import read_snapshot
 from calls.models import HangupAttempt, clip_to_column
 from calls.pbx import (
     PbxError,
@@ -43,7 +43,7 @@ def hangup_call(
     attempt = HangupAttempt(
         user=user, username=user.get_username(), channel=printable_channel(channel)
     )
-    state = load_state() if is_valid_channel(channel) else None
+    state = read_snapshot() if is_valid_channel(channel) else None
     call = state.calls.get(channel) if state else None
     if call is not None:
         # Cut as the call history cuts the same call's numbers.

@@ -1,6 +1,6 @@
 // The live calls table. Every row, first render or update, is drawn by `renderRow`.
 
-import { el, formatDuration, gettext, interpolate, isRinging } from "./format.js";
+import { el, formatDuration, gettext, interpolate } from "./format.js";
 
 const DIRECTION_LABELS = {
   in: gettext("Incoming"),
@@ -98,7 +98,7 @@ export class CallsTable {
 
   /** The one place a call becomes a table row. */
   renderRow(row, call) {
-    const ringing = isRinging(call.callinfo);
+    const ringing = call.ringing === true; // decided by the server (docs/websocket-protocol.md)
     row.dataset.channel = call.channel;
     row.dataset.direction = call.direction;
     row.classList.toggle("is-ringing", ringing);
@@ -178,7 +178,7 @@ export class CallsTable {
 /** The table's order: ringing calls first, then the longest-running (earliest start) first. */
 export function orderCalls(calls) {
   return [...calls].sort((a, b) => {
-    const ring = Number(isRinging(b.callinfo)) - Number(isRinging(a.callinfo));
+    const ring = Number(b.ringing === true) - Number(a.ringing === true);
     return ring || Date.parse(a.started_at) - Date.parse(b.started_at);
   });
 }

@@ -36,10 +36,3 @@ export function el(tag, className, text) {
   if (text !== undefined && text !== null) node.textContent = text;
   return node;
 }
-
-const RINGING = /çal[ıi]yor|ringing/i;
-
-/** Whether the PBX's free-text call state means the phone is ringing. */
-export function isRinging(callinfo) {
-  return RINGING.test(callinfo || "");
-}

@@ -1,7 +1,7 @@
 // Screen-pop cards: who is calling, for inbound calls ringing the agent's extensions. One pop per
 // call across all of the agent's tabs; cards stack, can be dismissed and close when the call ends.
 
-import { el, gettext, interpolate, isRinging } from "./format.js";
+import { el, gettext, interpolate } from "./format.js";
 
 const CLAIM_PREFIX = "telsam-pop:";
 const CLAIM_TTL_MS = 24 * 3600 * 1000;
@@ -23,7 +23,7 @@ export class ScreenPops {
   }
 
   wants(call) {
-    if (call.direction !== "in" || !isRinging(call.callinfo)) return false;
+    if (call.direction !== "in" || call.ringing !== true) return false;
     return this.options.popAll || this.options.extensions.includes(call.dst);
   }
 

@@ -4,10 +4,12 @@ import { test } from "node:test";
 
 import { orderCalls } from "../../static/js/calls-table.js";
 
-const call = (channel, startedAt, callinfo = "Up") => ({
+// `ringing` comes from the server, which reads it from the PBX's call state, whatever its language.
+const call = (channel, startedAt, callinfo = "Konuşuyor", ringing = false) => ({
   channel,
   started_at: startedAt,
   callinfo,
+  ringing,
 });
 
 test("the longest-running call comes first", () => {
@@ -22,15 +24,26 @@ test("the longest-running call comes first", () => {
   );
 });
 
-test("ringing calls come before answered ones, longest-ringing first, in either language", () => {
+test("ringing calls come before answered ones, longest-ringing first", () => {
   const calls = [
     call("answered-early", "2026-12-01T09:00:00Z"),
-    call("ringing-late", "2026-12-01T09:06:00Z", "Ringing"),
-    call("ringing-early", "2026-12-01T09:04:00Z", "Çalıyor"),
+    call("ringing-late", "2026-12-01T09:06:00Z", "Ringing", true),
+    call("ringing-early", "2026-12-01T09:04:00Z", "Çalıyor", true),
   ];
   assert.deepEqual(
     orderCalls(calls).map((c) => c.channel),
     ["ringing-early", "ringing-late", "answered-early"],
+  );
+});
+
+test("the order follows the server's ringing flag, not the call state's text", () => {
+  const calls = [
+    call("answered-early", "2026-12-01T09:00:00Z", "Çalıyor", false),
+    call("ringing-late", "2026-12-01T09:06:00Z", "Kuyrukta", true),
+  ];
+  assert.deepEqual(
+    orderCalls(calls).map((c) => c.channel),
+    ["ringing-late", "answered-early"],
   );
 });
 

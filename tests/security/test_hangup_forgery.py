@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from calls.live.poll import poll_active_calls
-from calls.live.snapshot import load_state
+from calls.live.snapshot import read_snapshot
 from calls.models import HangupAttempt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
@@ -73,7 +73,7 @@ def test_a_live_channel_with_odd_characters_reaches_the_pbx_as_one_parameter(
 ):
     pbx_settings.sim.add_call("905321234567", "110", channel=channel)
     poll_active_calls()
-    assert channel in load_state().calls
+    assert channel in read_snapshot().calls
     pbx_settings.sim.clear_request_log()
 
     response = supervisor.post(URL, {"channel": channel})

@@ -30,7 +30,7 @@ import redis
 import requests
 from websockets.sync.client import connect
 
-from calls.live.snapshot import SNAPSHOT_KEY
+from calls.live.snapshot import read_snapshot
 from calls.simulator import FAULT_KINDS
 from tests.support import services
 from tests.support.pbx import PBX_USER, SimulatedPbx
@@ -132,8 +132,8 @@ class Panel:
         ]
 
     def snapshot(self) -> dict | None:
-        raw = self.redis.get(SNAPSHOT_KEY)
-        return json.loads(raw) if raw else None
+        state = read_snapshot(self.redis)
+        return dict(state.message()) if state is not None else None
 
     def wait_until(self, condition, what: str, timeout: float = 20) -> dict:
         snapshot = wait_for(

@@ -10,7 +10,6 @@ builds it from the test process's own (pytest-env's Redis database and secrets) 
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +19,7 @@ from typing import Any
 
 import redis
 
-from calls.live.snapshot import SNAPSHOT_KEY
+from calls.live.snapshot import load_snapshot_text, read_snapshot
 from tests.support.pbx import PBX_PASSWORD, PBX_USER
 from tests.support.processes import Process, celery, http_ok, manage, web_server
 from tests.support.services import free_port, own_database_url
@@ -197,18 +196,17 @@ class PanelStack:
 
     def snapshot_text(self) -> str | None:
         """The live snapshot the last poll stored, as a connecting browser receives it."""
-        raw = self.redis.get(SNAPSHOT_KEY)
-        return raw.decode() if raw is not None else None
+        return load_snapshot_text(self.redis)
 
     def snapshot(self) -> dict[str, Any] | None:
-        """The live snapshot the last poll stored, decoded."""
-        text = self.snapshot_text()
-        return json.loads(text) if text is not None else None
+        """The live snapshot the last poll stored, as the message a browser decodes."""
+        state = read_snapshot(self.redis)
+        return dict(state.message()) if state is not None else None
 
     def seq(self) -> int:
         """The seq of the last poll stored (0 before the first)."""
-        snapshot = self.snapshot()
-        return int(snapshot["seq"]) if snapshot else 0
+        state = read_snapshot(self.redis)
+        return state.seq if state is not None else 0
 
     def wait_for_snapshot(
         self, condition: Callable[[dict[str, Any]], Any], timeout: float = 10

@@ -22,7 +22,7 @@ from django.core.management import call_command
 from calls.history import cdr_sync
 from calls.history.cdr_sync import sync_recent
 from calls.live.poll import PollStatus, poll_active_calls
-from calls.live.snapshot import load_state
+from calls.live.snapshot import read_snapshot
 from calls.models import CallRecord
 from calls.pbx import PbxError, TelsamClient
 from calls.simulator import CALLINFO_TALKING, PbxSimulator, SimulatorServer
@@ -248,12 +248,12 @@ def test_a_database_error_while_noting_calls_does_not_stop_the_poll(sim, clock, 
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
     with refusing("insert", "calls_awaitedcdr"):
         poll(clock)  # broadcast, stored, not failed
-    assert channel in load_state().calls
+    assert channel in read_snapshot().calls
     assert "Could not note 1 new and 0 ended calls" in caplog.text
     sim.end_call(channel)
     clock.advance(seconds=2)
     poll(clock)
-    assert channel not in load_state().calls
+    assert channel not in read_snapshot().calls
     clock.advance(seconds=30)
     sync(clock)  # a short call: the periodic window still covers it
     assert_every_row_stored_once(sim)

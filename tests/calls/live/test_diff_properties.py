@@ -7,7 +7,7 @@ Invariants, for every poll of every sequence:
 - a call is never both added and removed (nor added and changed, nor changed and removed);
 - a call's start time never moves once seen; a new call starts its elapsed time before now;
 - the PBX's ticking durations alone are no change;
-- what is stored (`to_payload`) reads back (`from_payload`) as the same call.
+- what is stored (`call_payload`) reads back (`live_call`) as the same call.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from calls.live.diff import (
     LiveCall,
     diff_calls,
 )
+from calls.live.payloads import call_payload, live_call
 from calls.pbx import MAX_ELAPSED_SECONDS, ActiveCall
 
 settings.register_profile(
@@ -175,4 +176,4 @@ def test_customers_attach_without_breaking_the_diff(sequence, gaps, known):
 def test_a_stored_call_reads_back_as_the_same_call(sequence, gaps):
     for _, _, _, diff in run(sequence, gaps):
         for call in diff.calls.values():
-            assert LiveCall.from_payload(call.to_payload()) == call
+            assert live_call(call_payload(call)) == call

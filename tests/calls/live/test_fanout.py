@@ -21,7 +21,7 @@ from calls.live import payloads
 from calls.live.consumer import CLOSE_INTERNAL_ERROR
 from calls.live.fanout import process_fanout
 from calls.live.session_watch import session_watch
-from calls.live.snapshot import load_snapshot_text
+from calls.live.snapshot import read_snapshot
 from tests.support.live_socket import connected_panel, next_diff, open_panel, poll
 from tests.support.processes import Process
 from tests.support.services import free_port, redis_server, wait_for_redis
@@ -66,7 +66,7 @@ async def test_panels_connecting_while_polls_run_get_their_snapshot_then_every_l
             keep_polling(), *(p.connect(timeout=30) for p in panels)
         )
         assert all(ok for ok, _ in connected)
-        last_seq = json.loads(await sync_to_async(load_snapshot_text)())["seq"]
+        last_seq = (await sync_to_async(read_snapshot)()).seq
         for panel in panels:
             snapshot = await panel.receive_json_from(timeout=5)
             assert snapshot["type"] == "snapshot"

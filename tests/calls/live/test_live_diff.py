@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from calls.live.diff import CustomerMatch, LiveCall, diff_calls, direction_of, queue_of
+from calls.live.diff import (
+    CustomerMatch,
+    LiveCall,
+    diff_calls,
+    direction_of,
+    is_ringing,
+    queue_of,
+    to_live_call,
+)
+from calls.live.payloads import call_payload, live_call
 from calls.pbx import MAX_ELAPSED_SECONDS, ActiveCall, Direction
 
 T0 = datetime(2026, 11, 28, 9, 0, 0, tzinfo=UTC)
@@ -151,9 +160,39 @@ def test_the_queue_is_read_from_the_call_type(calltype, queue):
 
 def test_a_call_survives_the_round_trip_through_its_payload():
     call = replace(first_poll(active())["SIP/trunk-1"], customer=AYSE)
-    payload = call.to_payload()
+    payload = call_payload(call)
     assert payload["src_display"] == "0532 123 45 67"
     assert payload["dst_display"] == "110"
     assert payload["queue"] == "630"
     assert payload["direction"] == "in"
-    assert LiveCall.from_payload(payload) == call
+    assert live_call(payload) == call
+
+
+@pytest.mark.parametrize(
+    ("callinfo", "ringing"),
+    [
+        ("Çalıyor", True),
+        ("ÇALIYOR", True),
+        ("Caliyor", False),
+        ("calıyor", False),
+        ("çaliyor", True),
+        ("Ringing", True),
+        ("Konuşuyor", False),
+        ("Beklemede", False),
+        ("", False),
+    ],
+)
+def test_ringing_is_decided_from_the_pbx_call_state_in_either_language(callinfo, ringing):
+    call = first_poll(active(callinfo=callinfo))["SIP/trunk-1"]
+    assert is_ringing(callinfo) is ringing
+    assert call.ringing is ringing
+    assert call_payload(call)["ringing"] is ringing
+
+
+def test_a_state_change_keeps_what_was_read_of_the_parties_and_equals_a_fresh_reading():
+    before = replace(first_poll(active())["SIP/trunk-1"], customer=AYSE)
+    answered = active(callinfo="Konuşuyor", calltype="Kuyruk(631)", elapsed=40)
+    [call] = diff_calls({before.channel: before}, [answered], T0 + timedelta(seconds=30)).changed
+    fresh = to_live_call(answered, T0 + timedelta(seconds=30))
+    assert call == replace(fresh, started_at=before.started_at, customer=AYSE)
+    assert (call.queue, call.ringing) == ("631", False)

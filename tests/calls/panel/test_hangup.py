@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from calls.history.cdr_sync import sync_recent
 from calls.live.poll import poll_active_calls
-from calls.live.snapshot import load_state
+from calls.live.snapshot import read_snapshot
 from calls.models import CallRecord, HangupAttempt
 from tests.support.db_faults import refusing
 from tests.support.pbx import PBX_PASSWORD
@@ -54,7 +54,7 @@ def test_a_supervisor_ends_a_call_and_it_leaves_the_panel(
     assert headers["task"] == "calls.poll_active_calls"
     assert "'retry_if_busy': True" in headers["kwargsrepr"]
     poll_active_calls()
-    assert live_call not in load_state().calls
+    assert live_call not in read_snapshot().calls
     attempt = HangupAttempt.objects.get()
     assert (attempt.username, attempt.channel, attempt.result) == ("sam", live_call, "ok")
     assert (attempt.src, attempt.dst) == ("905321234567", "110")
@@ -67,7 +67,7 @@ def test_an_agent_is_refused_and_nothing_reaches_the_pbx(pbx_settings, alice, li
     assert response.json()["ok"] is False
     assert hangups_at_the_pbx(pbx_settings) == []
     assert HangupAttempt.objects.get().result == HangupAttempt.Result.FORBIDDEN
-    assert live_call in load_state().calls
+    assert live_call in read_snapshot().calls
 
 
 def test_an_unknown_channel_is_not_found_and_never_sent(pbx_settings, sam, live_call):
