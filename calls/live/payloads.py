@@ -18,7 +18,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from calls.live.diff import CustomerMatch, LiveCall
-from calls.pbx.client import Direction
+from calls.pbx import Direction
 
 GROUP = "live-calls"
 # Channel-layer event types; Channels calls the consumer method of the same name (dot → _).

@@ -12,7 +12,7 @@ import pytest
 from calls.live import payloads, snapshot
 from calls.live.diff import CustomerMatch, diff_calls
 from calls.live.snapshot import SNAPSHOT_KEY, LiveState, read_snapshot, save_state
-from calls.pbx.client import ActiveCall
+from calls.pbx import ActiveCall
 
 pytestmark = pytest.mark.usefixtures("live_redis")
 
