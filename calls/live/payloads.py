@@ -227,10 +227,3 @@ def encode(message: SnapshotMessage | DiffMessage | Mapping[str, Any] | list[Any
 def broadcast(text: str) -> None:
     """Send an already encoded message to every connected panel."""
     async_to_sync(get_channel_layer().group_send)(GROUP, {"type": PUSH_EVENT, "text": text})
-
-
-def user_group(user_id: int) -> str:
-    """The group of one user's open panels (only the consumer before the fan-out, kept for
-    comparison in bench/live_asgi_unpatched.py, still uses it; sessions:
-    calls.live.session_watch)."""
-    return f"user-{user_id}"

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calls.live.poll import poll_active_calls
-from calls.live.snapshot import load_state
+from calls.live.snapshot import read_snapshot
 from calls.models import HangupAttempt
 from calls.pbx import MAX_CHANNEL_CHARS, is_valid_channel, printable_channel
 from calls.pbx.answers import parse_active_call
@@ -105,7 +105,7 @@ def test_every_call_the_panel_shows_can_be_hung_up_by_its_channel(pbx_settings, 
     listed = {row["channel"] for row in sim.active_calls()}
     poll_active_calls()
 
-    shown = set(load_state().calls)
+    shown = set(read_snapshot().calls)
     assert shown
     for channel in shown:
         response = supervisor.post(URL, {"channel": channel})
