@@ -1,18 +1,23 @@
 # Telsam Panel — `make demo` runs everything locally, `make test` runs the test suite (the browser
-# code's unit tests in tests/js/ with `node --test`, then pytest), `make lint` ruff and the browser
+# code's unit tests in tests/js/ with `node --test`, then pytest), `make test-fast` the part of it
+# that starts no process stack and no browser (under a minute), `make lint` ruff and the browser
 # code's checks and unit tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick soak install clean
+.PHONY: demo test test-fast lint bench bench-quick soak install clean
 
 demo: $(STAMP)
 	scripts/demo
 
 test: $(STAMP)
 	scripts/run-tests $(TEST_ARGS)
+
+# No web server, Celery or Chromium: the tests marked neither slow, e2e nor stack.
+test-fast: $(STAMP)
+	scripts/run-tests --fast $(TEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

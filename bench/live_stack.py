@@ -1,9 +1,10 @@
-"""What the live-path benchmarks share: the panel's processes as production runs them, the PBX
-simulator in this process (so the moment a call starts and the moment the PBX answered are known
-exactly), logged-in sessions, client fleets, and CPU and memory readings of every process.
+"""What the live-path benchmarks share: the panel's processes as production runs them (the
+tests' own stack, tests/support/stack.py, with the benchmark's sizes), the PBX simulator in this
+process (so the moment a call starts and the moment the PBX answered are known exactly), logged-in
+sessions, client fleets, and CPU and memory readings of every process.
 
 Everything runs on loopback. Redis is database 9 of the local server (`BENCH_REDIS_URL`), flushed
-at the start; the database is the benchmark's own (`setup_django`).
+at the start; the database is the benchmark's own (`bench.setup_django`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,20 +29,11 @@ from urllib.parse import urlsplit
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.pbx import PBX_PASSWORD, PBX_USER
+from tests.support.stack import PanelStack
 
+ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
-PBX_USER = "bench"
-PBX_PASSWORD = "bench-password"  # noqa: S105 (the simulator's, on loopback)
-# The channel layers compared: the deployed settings, and the same with the pub/sub layer.
-SETTINGS_MODULES = {"core": "telsam_panel.settings", "pubsub": "bench.settings_pubsub"}
-SERVERS = ("daphne", "uvicorn")
-# The ASGI application: the panel's, or the one with the consumer as it was before the fan-out
-# fixes (for the before/after comparison).
-APPS = {
-    "panel": "telsam_panel.asgi:application",
-    "unpatched": "bench.live_asgi_unpatched:application",
-}
 EXTENSIONS = tuple(str(n) for n in range(101, 113))
 
 
@@ -165,149 +155,21 @@ def timed_simulator(**options: Any) -> Any:
 # --- the panel's processes --------------------------------------------------------------------
 
 
-class LiveStack:
-    """The web server (daphne or uvicorn), a Celery worker and beat, started for real.
+def live_stack(workdir: Path, pbx_url: str, database_url: str, *, workers: int = 2) -> PanelStack:
+    """The panel's processes on the benchmark's database and Redis (not started: the web server
+    is started by `live_bench`, the poller by each measurement with the interval it needs).
+    `workers` is the Celery worker's concurrency."""
+    import redis
 
-    `layer` picks the settings module ("core": the deployed one; "pubsub": bench/settings_pubsub),
-    `app` the ASGI application (see `APPS`).
-    The poller (worker and beat) can be restarted with another interval while the web server and
-    its sockets stay up.
-    """
-
-    def __init__(
-        self,
-        workdir: Path,
-        pbx_url: str,
-        database_url: str,
-        *,
-        server: str,
-        layer: str,
-        app: str = "panel",
-    ) -> None:
-        from tests.stack import free_port
-
-        if server not in SERVERS or layer not in SETTINGS_MODULES or app not in APPS:
-            raise ValueError(f"unknown server {server!r}, layer {layer!r} or app {app!r}")
-        self.workdir = workdir
-        self.server, self.layer, self.app = server, layer, app
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/calls/"
-        (workdir / "static").mkdir(exist_ok=True)
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULES[layer],
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "TELSAM_API_URL": pbx_url,
-            "TELSAM_API_USERNAME": PBX_USER,
-            "TELSAM_API_PASSWORD": PBX_PASSWORD,
-            "TELSAM_API_TIMEOUT": "1",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "STATIC_ROOT": str(workdir / "static"),
-            "PYTHONWARNINGS": "ignore",
-        }
-        self.web = self._web_process()
-        self.worker: Any = None
-        self.beat: Any = None
-        self.interval: float | None = None
-
-    def _web_process(self) -> Any:
-        """The server as deployed (`telsam_panel.web`: uvicorn), or daphne for the comparison."""
-        from tests.stack import Process
-
-        if self.server == "daphne":
-            argv = [
-                sys.executable,
-                *("-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
-                APPS[self.app],
-            ]
-        else:
-            argv = [
-                sys.executable,
-                *("-m", "telsam_panel.web", "--app", APPS[self.app]),
-                *("--host", "127.0.0.1", "--port", str(self.port)),
-            ]
-        return Process(self.server, argv, self.env, self.workdir / f"{self.server}.log")
-
-    def start_web(self) -> float:
-        """Start the web server; the monotonic time it first answered."""
-        from tests.stack import wait_for
-
-        self.web.start()
-
-        def up() -> bool:
-            if not self.web.running:
-                raise RuntimeError(f"{self.web.name} exited:\n{self.web.tail()}")
-            return _answers(f"{self.url}/healthz")
-
-        if not wait_for(up, 60, step=0.05):
-            raise RuntimeError(f"{self.web.name} did not answer:\n{self.web.tail()}")
-        return time.monotonic()
-
-    def start_poller(self, interval: float) -> None:
-        """(Re)start worker and beat polling every `interval` seconds; wait for two polls."""
-        from tests.stack import celery
-
-        self.stop_poller()
-        env = {**self.env, "TELSAM_POLL_INTERVAL": f"{interval:g}"}
-        self.worker = celery("worker", env, self.workdir).start()
-        self.beat = celery("beat", env, self.workdir).start()
-        self.interval = interval
-        first = self.wait_for_seq(lambda seq: seq >= 1, 60)
-        self.wait_for_seq(lambda seq: seq >= first + 1, 10 * interval + 10)
-
-    def stop_poller(self) -> None:
-        for process in (self.beat, self.worker):
-            if process is not None:
-                process.stop()
-        self.beat = self.worker = None
-
-    def stop(self) -> None:
-        self.stop_poller()
-        self.web.stop()
-
-    def snapshot_text(self) -> str | None:
-        from calls.live.snapshot import load_snapshot_text
-
-        return load_snapshot_text()
-
-    def seq(self) -> int:
-        from calls.live.snapshot import read_snapshot
-
-        state = read_snapshot()
-        return state.seq if state is not None else 0
-
-    def wait_for_seq(self, condition: Any, timeout: float) -> int:
-        from tests.stack import wait_for
-
-        seq = wait_for(lambda: (s := self.seq()) and condition(s) and s, timeout, step=0.05)
-        if not seq:
-            raise RuntimeError(f"no poll as expected within {timeout} s:\n{self.logs()}")
-        return int(seq)
-
-    def pids(self) -> dict[str, int]:
-        pids = {"web": self.web.popen.pid} if self.web.running else {}
-        for name in ("worker", "beat"):
-            process = getattr(self, name)
-            if process is not None and process.running:
-                pids[name] = process.popen.pid
-        return pids
-
-    def logs(self) -> str:
-        processes = [p for p in (self.web, self.worker, self.beat) if p is not None]
-        return "\n".join(f"--- {p.name}\n{p.tail(20)}" for p in processes)
-
-
-def _answers(url: str) -> bool:
-    """Whether a server answers HTTP at `url` at all (the health check may well say 503)."""
-    try:
-        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (our own server)
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, OSError):
-        return False
+    return PanelStack(
+        workdir,
+        pbx_url,
+        redis.Redis.from_url(REDIS_URL),
+        redis_url=REDIS_URL,
+        database_url=database_url,
+        extra_env={"PYTHONWARNINGS": "ignore"},
+        workers=workers,
+    )
 
 
 # --- the clients ------------------------------------------------------------------------------
@@ -468,7 +330,7 @@ def _merge(values: list[Any]) -> Any:
 @dataclass
 class Bench:
     sim: Any  # the timed simulator
-    stack: LiveStack
+    stack: PanelStack
     fleets: Fleets
     pool: list[str]  # the customers' numbers as the PBX sends them
     workdir: Path
@@ -492,9 +354,7 @@ def live_bench(
     backend: str,
     *,
     sessions: int,
-    server: str = "uvicorn",
-    layer: str = "core",
-    app: str = "panel",
+    workers: int = 2,
     fleet_processes: int | None = None,
     traffic: bool = False,
     customers: int = 2000,
@@ -526,7 +386,7 @@ def live_bench(
     sim = timed_simulator(**options)
     pbx = SimulatorServer(sim).start()
     workdir = Path(tempfile.mkdtemp(prefix="telsam-live-"))
-    stack = LiveStack(workdir, pbx.url, database_url, server=server, layer=layer, app=app)
+    stack = live_stack(workdir, pbx.url, database_url, workers=workers)
     processes = fleet_processes or max(1, -(-sessions // 500))
     fleets = Fleets(stack.ws_url, cookies, workdir, processes)
     try:

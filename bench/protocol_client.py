@@ -6,8 +6,8 @@ snapshot, apply diffs in `seq` order, ignore an old `seq`, ask for a `resync` on
 an empty snapshot, reconnect after a drop with the same jittered exponential backoff, watch for
 silence (a resync after three quiet poll intervals, a new socket when even that goes unanswered),
 and never retry close code 4401 or 4403. Clients stand in for browsers, so what they measure holds
-for real pages only while they behave like them: `tests/test_protocol_client_constants.py` compares
-the constants and the message rules with the page's.
+for real pages only while they behave like them: `tests/bench/test_protocol_client_constants.py`
+compares the constants and the message rules with the page's.
 
 A client keeps the calls it was sent and counts what the soak and the benchmarks report (drops,
 failed attempts, recoveries and how long each took, resyncs and why). The benchmarks' client fleet

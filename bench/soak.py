@@ -430,8 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         soak_setup.configure_django(workdir, redis_url)
         from calls.simulator import PbxSimulator, SimulatorServer
-        from tests.conftest import PBX_PASSWORD, PBX_USER
-        from tests.stack import PanelStack
+        from tests.support.pbx import PBX_PASSWORD, PBX_USER
+        from tests.support.stack import PanelStack
 
         if private_redis is not None:
             private_redis.start()
@@ -478,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nInterrupted: stopping every process.", file=sys.stderr)
         return 130
     except (SetupError, TimeoutError, RuntimeError) as exc:
-        # RuntimeError: tests/stack.py's word for a process that would not (re)start.
+        # RuntimeError: tests/support/stack.py's word for a process that would not (re)start.
         print(f"\nThe soak could not run to its end: {exc}", file=sys.stderr)
         if stack is not None:
             print(stack.logs(), file=sys.stderr)

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, Playwright, WebSocket
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, log_in_async
 
 PAGE_TIMEOUT_MS = 30_000
 # The rows a person sees: a row fading out after its call ended (700 ms) is no longer a call.
@@ -50,13 +50,9 @@ class PanelPage:
         self.page = page
         page.on("pageerror", lambda error: self.stats.page_errors.append(str(error)))
         page.on("websocket", self._watch)
-        await page.goto("/")  # an anonymous visitor lands on the login form
-        await page.fill("#id_username", self.username)
-        await page.fill("#id_password", self.password)
-        # Not the first submit button on the page: the header's language switch has some too.
-        await page.click("main button[type=submit]")
-        await page.wait_for_url(f"{self.base_url}/")
-        await page.wait_for_selector("#connection-status[data-state=live]")
+        await log_in_async(
+            page, self.base_url, self.username, self.password, timeout_ms=PAGE_TIMEOUT_MS
+        )
 
     def _watch(self, socket: WebSocket) -> None:
         self.stats.sockets_opened += 1

@@ -9,16 +9,15 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psutil
-import redis
+
+from tests.support.services import free_port, redis_server, wait_for_redis
+from tests.support.services import redis_database as redis_database  # for the soak's --redis-url
 
 DATABASE_FILE = "soak.sqlite3"
 
@@ -47,60 +46,29 @@ class FreezableClock:
         return self._frozen
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def redis_database(url: str) -> int:
-    return int(urlsplit(url).path.strip("/") or 0)
-
-
 class PrivateRedis:
     """A throw-away `redis-server` on a free loopback port: nothing to flush, nobody's data near."""
 
     def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
+        if shutil.which("redis-server") is None:
             raise RuntimeError(
                 "redis-server is not installed: install it, or pass --redis-url with a database "
                 "the soak may flush"
             )
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.argv = [
-            binary,
-            *("--bind", "127.0.0.1", "--port", str(self.port)),
-            *("--save", "", "--appendonly", "no", "--dir", str(workdir)),
-        ]
-        self.log_path = workdir / "redis.log"
-        self.popen: subprocess.Popen[bytes] | None = None
+        self.server = redis_server(self.port, workdir)
+
+    @property
+    def popen(self) -> subprocess.Popen[bytes] | None:
+        return self.server.popen
 
     def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.popen = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-            )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+        self.server.start()
+        wait_for_redis(self.url, timeout=15)
 
     def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        self.popen = None
+        self.server.stop(timeout=10)
 
 
 def database_url(workdir: Path) -> str:

@@ -1,53 +1,43 @@
-"""Shared fixtures: a real PBX simulator over HTTP, real Redis, and the personas tests speak of.
-
-Personas: Alice is an agent, Sam a supervisor.
+"""Shared fixtures: a real PBX simulator over HTTP, real Redis, and the personas tests speak of
+(tests/support/personas.py). Fixtures only: what they build is in tests/support/.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from calls.pbx import TelsamClient
-from calls.simulator import PbxSimulator, SimulatorServer
+from calls.simulator import PbxSimulator
+from tests.support import personas
+from tests.support.pbx import PBX_PASSWORD, PBX_USER, SimulatedPbx
+from tests.support.services import fresh_test_redis
+from tests.support.stack import PanelStack, starts_processes, uses_processes
 
-PBX_USER = "panel-api"
-PBX_PASSWORD = "S3ntinel&pass=w0rd/+%"  # special characters on purpose: they must be encoded
-
-
-@dataclass(frozen=True)
-class RunningPbx:
-    sim: PbxSimulator
-    url: str  # V1 base URL
-    v2_url: str
+_STACK = pytest.StashKey[PanelStack]()
 
 
 @pytest.fixture
-def pbx_sim() -> Iterator[RunningPbx]:
+def pbx_sim() -> Iterator[SimulatedPbx]:
     """A quiet simulator (no generated traffic) served over real HTTP on a free port."""
-    sim = PbxSimulator(PBX_USER, PBX_PASSWORD, seed=1, traffic=False)
-    server = SimulatorServer(sim, host="127.0.0.1", port=0).start()
+    pbx = SimulatedPbx()
     try:
-        yield RunningPbx(sim=sim, url=server.url, v2_url=server.v2_url)
+        yield pbx
     finally:
-        server.stop()
+        pbx.stop()
 
 
 @pytest.fixture
-def pbx(pbx_sim: RunningPbx) -> TelsamClient:
+def pbx(pbx_sim: SimulatedPbx) -> TelsamClient:
     """A client pointed at the simulator with a short timeout (tests force timeouts)."""
     return TelsamClient(pbx_sim.url, PBX_USER, PBX_PASSWORD, timeout=0.5)
 
 
 @pytest.fixture
-def pbx_settings(settings, pbx_sim: RunningPbx) -> RunningPbx:
+def pbx_settings(settings, pbx_sim: SimulatedPbx) -> SimulatedPbx:
     """Point the panel's settings at the simulator, as a deployment's .env would."""
     settings.TELSAM_API_URL = pbx_sim.url
     settings.TELSAM_API_USERNAME = PBX_USER
@@ -59,34 +49,92 @@ def pbx_settings(settings, pbx_sim: RunningPbx) -> RunningPbx:
 @pytest.fixture
 def live_redis() -> Iterator[redis.Redis]:
     """The tests' own Redis database, empty before and after the test."""
-    client = redis.Redis.from_url(django_settings.REDIS_URL)
-    database = int(urlsplit(django_settings.REDIS_URL).path.strip("/") or 0)
-    assert database != 0, "tests must not use Redis database 0, the demo's"
-    client.flushdb()
+    client = fresh_test_redis(django_settings.REDIS_URL)
     yield client
     client.flushdb()
     client.close()
 
 
-def _persona(username: str, group: str | None):
-    user = get_user_model().objects.create_user(username, password=f"{username}-pass-123")
-    user.is_staff = True
-    user.save()
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
+# Unit tests start from accounts as an administrator creates them: no extensions saved yet.
 @pytest.fixture
 def alice(db):
     """Alice the agent."""
-    return _persona("alice", "Agents")
+    return personas.create(personas.ALICE, with_extensions=False)
 
 
 @pytest.fixture
 def sam(db):
     """Sam the supervisor."""
-    return _persona("sam", "Supervisors")
+    return personas.create(personas.SAM, with_extensions=False)
+
+
+@pytest.fixture(scope="module")
+def simulated_pbx() -> Iterator[SimulatedPbx]:
+    """The simulator of a module's stack, which tests can take off the network and back."""
+    pbx = SimulatedPbx()
+    try:
+        yield pbx
+    finally:
+        pbx.stop()
+
+
+@pytest.fixture(scope="module")
+@starts_processes
+def stack(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    simulated_pbx: SimulatedPbx,
+) -> Iterator[PanelStack]:
+    """The whole panel (web server, worker, beat) on a fresh database of its own and the tests'
+    Redis database, with the personas and Ayşe; started once per module (about ten seconds)."""
+    client = fresh_test_redis(django_settings.REDIS_URL)
+    panel = PanelStack(
+        tmp_path_factory.mktemp("stack"),
+        simulated_pbx.url,
+        client,
+        # A dead PBX is noticed within a poll or two, not after the default 5 s.
+        api_timeout=1.0,
+    )
+    request.config.stash[_STACK] = panel
+    try:
+        with panel.serving(personas.seed_code()):
+            yield panel
+    finally:
+        del request.config.stash[_STACK]
+        client.flushdb()  # the broker's queues and the snapshot, for the tests that follow
+        client.close()
+
+
+@pytest.fixture
+def sim(stack: PanelStack, simulated_pbx: SimulatedPbx) -> PbxSimulator:
+    """The simulator, answering, with no calls, faults or logged requests, and the panel's live
+    state caught up with that (so no page starts with the previous test's calls). Whatever a
+    failed test left stopped is started again."""
+    if not stack.web.running:
+        stack.start_web()
+    simulated_pbx.start()
+    simulated_pbx.sim.reset()
+    stack.wait_for_channels(timeout=10)
+    simulated_pbx.sim.clear_request_log()
+    return simulated_pbx.sim
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `make test-fast` leaves out every test that starts the panel's processes or a browser.
+    for item in items:
+        if uses_processes(item):
+            item.add_marker(pytest.mark.stack)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    panel = item.config.stash.get(_STACK, None)
+    if report.failed and panel is not None:
+        # What the servers said is usually the quickest way to a CI failure's cause.
+        report.sections.append(("panel processes (log tails)", panel.logs()))
+    return report
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,8 @@ import subprocess
 import pytest
 import yaml
 
-from tests.deployment.compose import COMPOSE, COMPOSE_TEXT, SERVICES, interpolate
-from tests.stack import ROOT
+from tests.support.compose import COMPOSE, COMPOSE_TEXT, SERVICES, interpolate
+from tests.support.processes import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 DEPLOYMENT_DOC = (ROOT / "docs" / "deployment.md").read_text()

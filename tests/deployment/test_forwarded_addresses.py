@@ -11,8 +11,8 @@ import redis
 import requests
 from django.conf import settings
 
-from tests.deployment.compose import env_example_values, environment_of
-from tests.stack import PanelStack
+from tests.support.compose import env_example_values, environment_of
+from tests.support.stack import PanelStack, starts_processes
 
 PASSWORD = "alice-compose-pass-123"
 # Containers of the compose file the test machine does not have; the test's own stand in.
@@ -26,6 +26,7 @@ def compose_web_environment() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+@starts_processes
 def compose_web(tmp_path_factory) -> Iterator[str]:
     """The web server alone (a login needs no worker), as compose runs it; its URL."""
     client = redis.Redis.from_url(settings.REDIS_URL)

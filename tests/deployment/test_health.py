@@ -22,10 +22,12 @@ from calls.history.cdr_sync import sync_recent
 from calls.live.poll import poll_active_calls
 from calls.live.snapshot import redis_client
 from telsam_panel.health import STATUSES, max_poll_age
-from tests import stack
-from tests.conftest import PBX_PASSWORD
-from tests.deployment.test_deployment_files import SERVICES
-from tests.stack import PanelStack, wait_for
+from tests.support.compose import SERVICES
+from tests.support.pbx import PBX_PASSWORD
+from tests.support.processes import run_manage
+from tests.support.services import free_port, own_database_url
+from tests.support.stack import PanelStack, panel_env
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("live_redis")
 
@@ -130,7 +132,7 @@ def test_staff_without_the_permission_read_status_words_only(client, sam):
 
 
 def test_an_unreachable_redis_turns_healthz_unhealthy(client, supervisor, settings):
-    settings.REDIS_URL = f"redis://127.0.0.1:{stack.free_port()}/13"
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/13"
     redis_client.cache_clear()
     try:
         status, body = get(supervisor)
@@ -207,7 +209,7 @@ def poller_status(panel: PanelStack) -> str | None:
 
 
 def doctor(panel: PanelStack, *args: str) -> tuple[int, str]:
-    result = stack.run_manage("doctor", *args, env=panel.env)
+    result = run_manage("doctor", *args, env=panel.env)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -225,12 +227,12 @@ def _get(url: str) -> tuple[int, dict]:
 
 
 def test_doctor_explains_configuration_problems_in_words(tmp_path):
-    env = stack.panel_env(
+    env = panel_env(
         "ftp://pbx.example.invalid/",
-        database_url=stack.own_database_url(tmp_path),
-        REDIS_URL=f"redis://127.0.0.1:{stack.free_port()}/13",
+        database_url=own_database_url(tmp_path),
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/13",
     )
-    result = stack.run_manage("doctor", "--offline", env=env)
+    result = run_manage("doctor", "--offline", env=env)
     assert result.returncode == 1
     assert "redis     FAIL ConnectionError" in result.stdout
     assert "settings  FAIL calls.E001: TELSAM_API_URL is not an http(s) URL" in result.stdout

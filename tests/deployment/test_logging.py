@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tests.conftest import PBX_PASSWORD
-from tests.stack import panel_env, run_manage, sqlite_url
+from tests.support.pbx import PBX_PASSWORD
+from tests.support.processes import run_manage
+from tests.support.services import sqlite_url
+from tests.support.stack import panel_env
 
 LOG_SOME_RECORDS = f"""
 import logging

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SAM, save_screenshot
+from tests.support.browser import save_screenshot
+from tests.support.personas import SAM
 
 pytestmark = pytest.mark.e2e
 

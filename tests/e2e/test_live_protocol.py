@@ -25,8 +25,8 @@ from websockets.exceptions import ConnectionClosed
 
 from calls.live.snapshot import SNAPSHOT_KEY
 from calls.simulator import PbxSimulator
-from tests.e2e.conftest import ALICE, AYSE, POLL_INTERVAL, Persona
-from tests.stack import PanelStack
+from tests.support.personas import ALICE, AYSE, Persona
+from tests.support.stack import POLL_INTERVAL, PanelStack
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import ALICE, AYSE, POLL_INTERVAL, SAM, Persona, save_screenshot
+from tests.support.browser import save_screenshot
+from tests.support.personas import ALICE, AYSE, SAM, Persona
+from tests.support.stack import POLL_INTERVAL
 
 pytestmark = pytest.mark.e2e
 

@@ -19,10 +19,12 @@ from django.conf import settings
 
 from calls.live.snapshot import POLL_COUNTERS_KEY
 from calls.simulator import PbxSimulator
-from tests.e2e.conftest import ALICE, AYSE, SimulatedPbx, seed_code
-from tests.resilience.browser import Chromium, PanelPage
-from tests.resilience.tcp_proxy import TcpProxy
-from tests.stack import PanelStack, wait_for
+from tests.support.pbx import SimulatedPbx
+from tests.support.personas import ALICE, AYSE, seed_code
+from tests.support.stack import PanelStack
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.threaded_browser import Chromium, PanelPage
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

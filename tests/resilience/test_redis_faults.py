@@ -22,10 +22,14 @@ from kombu import Connection
 from calls.live.snapshot import POLL_COUNTERS_KEY
 from calls.simulator import PbxSimulator
 from telsam_panel.celery import app as celery_app
-from tests.e2e.conftest import AYSE, SAM, SimulatedPbx, seed_code
-from tests.resilience.browser import Chromium, PanelPage
-from tests.resilience.tcp_proxy import TcpProxy
-from tests.stack import PanelStack, Process, free_port, redis_server, wait_for, wait_for_redis
+from tests.support.pbx import SimulatedPbx
+from tests.support.personas import AYSE, SAM, seed_code
+from tests.support.processes import Process
+from tests.support.services import free_port, redis_server, wait_for_redis
+from tests.support.stack import PanelStack
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.threaded_browser import Chromium, PanelPage
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from calls.history.cdr_sync import store_records
 from calls.pbx import CdrRecord, Direction
 from customers.services import customer_create
-from tests.export_files import body
+from tests.support.export_files import body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 

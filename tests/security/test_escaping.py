@@ -22,7 +22,7 @@ from django.utils import timezone
 from calls.history.cdr_sync import sync_recent
 from customers.models import Customer
 from customers.services import customer_create
-from tests.export_files import body, csv_rows
+from tests.support.export_files import body, csv_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 

@@ -15,14 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.e2e.conftest import (
-    ALICE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PAGE_TIMEOUT_MS,
-    POLL_INTERVAL,
-    VIEWPORT,
-)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS, VIEWPORT, log_in
+from tests.support.personas import ALICE
+from tests.support.stack import POLL_INTERVAL
 
 pytestmark = pytest.mark.e2e
 
@@ -59,11 +54,7 @@ def watch_the_panel(base_url: str, add_call) -> dict[str, list[str]]:
                 else None
             ),
         )
-        page.goto("/")
-        page.fill("#id_username", ALICE.username)
-        page.fill("#id_password", ALICE.password)
-        page.click("main button[type=submit]")
-        expect(page.locator("#connection-status")).to_have_attribute("data-state", "live")
+        log_in(page, base_url, ALICE.username, ALICE.password)
 
         channel = add_call()
 

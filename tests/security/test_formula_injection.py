@@ -23,7 +23,7 @@ from django.utils import timezone
 from calls.history.cdr_sync import sync_recent
 from customers.models import Customer
 from telsam_panel.spreadsheet_cells import neutralise_formula, restore_formula
-from tests.export_files import body, export_rows
+from tests.support.export_files import body, export_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.stack import run_manage
+from tests.support.processes import run_manage
 
 pytestmark = pytest.mark.django_db
 

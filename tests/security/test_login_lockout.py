@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = reverse("login")
 ADMIN_LOGIN = reverse("admin:login")
-RIGHT = "alice-pass-123"  # tests/conftest.py's persona password
+RIGHT = "alice-pass-123"  # tests/support/personas.py's
 
 
 def attempt(url: str, password: str, *, username: str = "alice", address: str = "10.0.0.7"):

@@ -31,8 +31,8 @@ from calls.live.session_watch import (
     session_watch,
 )
 from telsam_panel.asgi import application
-from tests.calls.live.test_fanout import until
-from tests.calls.live.test_live_pipeline import ORIGIN, poll
+from tests.support.live_socket import ORIGIN, poll
+from tests.support.waiting import until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

@@ -18,16 +18,13 @@ import html
 import json
 import re
 import secrets
-import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
-import psycopg
 import pytest
 import redis
 import requests
@@ -35,17 +32,13 @@ from websockets.sync.client import connect
 
 from calls.live.snapshot import read_snapshot
 from calls.simulator import FAULT_KINDS
-from tests.conftest import PBX_USER
-from tests.e2e.conftest import SimulatedPbx
-from tests.stack import (
-    celery,
-    free_port,
-    http_ok,
-    panel_env,
-    run_manage,
-    wait_for,
-    web_server,
-)
+from tests.support import services
+from tests.support.pbx import PBX_USER, SimulatedPbx
+from tests.support.personas import SAM
+from tests.support.processes import celery, http_ok, run_manage, web_server
+from tests.support.services import free_port, redis_server, wait_for_redis
+from tests.support.stack import panel_env
+from tests.support.waiting import wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +51,7 @@ SENTINELS = {
     "Redis password": f"Redis-S3ntinel-{TOKEN}",
 }
 SUPERUSER = ("root", "root-sweep-pass-123")
-SUPERVISOR = ("sam", "sam-sweep-pass-123")
+SUPERVISOR = (SAM.username, SAM.password)
 CALLER = "905321234567"
 
 
@@ -94,55 +87,23 @@ class Evidence:
 def private_redis(tmp_path_factory) -> Iterator[str]:
     """A Redis of our own that wants a password (the shared one has none)."""
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--requirepass",
-            SENTINELS["Redis password"],
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = redis_server(
+        port, tmp_path_factory.mktemp("redis"), password=SENTINELS["Redis password"]
+    ).start()
     url = f"redis://:{SENTINELS['Redis password']}@127.0.0.1:{port}/0"
     try:
-        assert wait_for(lambda: _redis_answers(url), timeout=10), "redis-server did not start"
+        wait_for_redis(url)
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _redis_answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
+        server.stop()
 
 
 @pytest.fixture(scope="module")
 def postgres_database() -> Iterator[str]:
     """A PostgreSQL database of our own; the server trusts local connections, so any password
     in the URL is accepted, and the panel carries it around like a real one."""
-    name = f"telsam_sweep_{uuid.uuid4().hex[:10]}"
-    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres://postgres:{SENTINELS['database password']}@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with services.postgres_database(prefix="telsam_sweep") as url:
+        yield url.replace("postgres@", f"postgres:{SENTINELS['database password']}@", 1)
 
 
 def _run(*args: str, env: dict[str, str]) -> str:
@@ -371,9 +332,8 @@ def evidence(tmp_path_factory, private_redis, postgres_database) -> Evidence:
         "from django.contrib.auth.models import Group\n"
         "from customers.services import customer_create\n"
         f"get_user_model().objects.create_superuser({SUPERUSER[0]!r}, password={SUPERUSER[1]!r})\n"
-        f"u = get_user_model().objects.create_user({SUPERVISOR[0]!r}, password={SUPERVISOR[1]!r},"
-        " is_staff=True)\n"
-        "u.groups.add(Group.objects.get(name='Supervisors'))\n"
+        "from tests.support.personas import SAM, create\n"
+        "create(SAM)\n"
         "customer_create(name='Ayşe', phones=['0532 123 45 67'])\n",
     )
     panel = Panel(env, workdir, pbx, found)
@@ -437,7 +397,20 @@ def evidence(tmp_path_factory, private_redis, postgres_database) -> Evidence:
             f"http://127.0.0.1:{broken_port}/healthz",
             "health check (database down)",
         )
-        time.sleep(1.5)  # one more poll's log lines after the last page
+        # One more poll's log lines after the last page: that poll has logged all it will once
+        # the next one reaches the PBX (polls never overlap).
+        after_pages = time.time()
+        wait_until(
+            lambda: (
+                sum(
+                    e.at.timestamp() > after_pages and e.action == "activecalls"
+                    for e in pbx.sim.request_log()
+                )
+                >= 2
+            ),
+            30,
+            what="two polls after the last page",
+        )
     finally:
         if listener is not None:
             listener.stopping.set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from calls.live.poll import poll_active_calls
 from calls.live.snapshot import load_snapshot_text
 from telsam_panel.redact import redact
-from tests.stack import free_port
+from tests.support.services import free_port
 
 
 def test_the_password_of_a_pbx_url_with_credentials_is_masked_wherever_it_appears(settings):

@@ -28,8 +28,8 @@ from calls.pbx import PbxError, TelsamClient
 from calls.simulator import CALLINFO_TALKING, PbxSimulator, SimulatorServer
 from calls.simulator.vocabulary import parse_cdr_param
 from telsam_panel.celery import app
-from tests.conftest import PBX_PASSWORD, PBX_USER
-from tests.db_faults import refusing
+from tests.support.db_faults import refusing
+from tests.support.pbx import PBX_PASSWORD, PBX_USER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 

@@ -21,21 +21,21 @@ import redis
 import requests
 from django.conf import settings
 
-from tests.stack import PanelStack, wait_for
+from tests.support.personas import SAM
+from tests.support.stack import PanelStack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 RECORDS = 20_000
-PASSWORD = "sam-stream-pass-123"
+PASSWORD = SAM.password
 SEED = f"""
 from datetime import timedelta
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from calls.models import CallRecord
+from tests.support.personas import SAM, create
 
-sam = get_user_model().objects.create_user("sam", password={PASSWORD!r})
-sam.groups.add(Group.objects.get(name="Supervisors"))
+create(SAM)
 now = timezone.now()
 CallRecord.objects.bulk_create(
     (

@@ -18,7 +18,7 @@ from calls.models import CallRecord
 from calls.panel.caller_card import caller_card
 from calls.pbx import CdrRecord, Direction
 from customers.services import customer_create
-from tests.export_files import export_rows
+from tests.support.export_files import export_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -21,8 +22,10 @@ from calls.live.consumer import CLOSE_INTERNAL_ERROR
 from calls.live.fanout import process_fanout
 from calls.live.session_watch import session_watch
 from calls.live.snapshot import read_snapshot
-from tests.calls.live.test_live_pipeline import connected_panel, next_diff, open_panel, poll
-from tests.stack import Process, free_port, redis_server, wait_for_redis
+from tests.support.live_socket import connected_panel, next_diff, open_panel, poll
+from tests.support.processes import Process
+from tests.support.services import free_port, redis_server, wait_for_redis
+from tests.support.waiting import until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -91,12 +94,6 @@ class RecordingBrowser:
         pass
 
 
-async def until(condition, timeout: float = 5) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
-
-
 async def test_pushes_that_come_while_a_socket_waits_for_its_snapshot_follow_the_snapshot():
     await poll()
     fanout = process_fanout()
@@ -126,7 +123,7 @@ PUBSUB_LAYER = {
 
 @pytest.mark.parametrize("layer", ["core", "pubsub"])
 async def test_after_a_silent_spell_the_listener_renews_its_subscription_and_pushes_flow_again(
-    layer, settings, live_redis
+    layer, settings, live_redis, caplog
 ):
     # Silence (no push for three poll intervals) is how a read stuck on a dead connection
     # looks; the listener gives the read up, leaves with its channel and joins with a new one.
@@ -137,7 +134,8 @@ async def test_after_a_silent_spell_the_listener_renews_its_subscription_and_pus
     browser = RecordingBrowser()
     await fanout.add(browser)
     await fanout.go_live(browser)
-    await asyncio.sleep(1.5)  # about four renewals, no poll
+    caplog.set_level(logging.DEBUG, logger="calls.live.fanout")
+    await until(lambda: caplog.text.count("renewing the subscription") >= 4, timeout=10)  # no poll
 
     # A push published during a renewal is lost on the pub/sub layer (the page would resync);
     # once one arrives, the next ones come before any more silence, so four of five must arrive.

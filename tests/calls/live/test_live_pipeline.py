@@ -9,19 +9,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.test import Client
 
 from calls.live.consumer import CLOSE_UNAUTHENTICATED
-from calls.live.snapshot import SNAPSHOT_KEY, poll_counters
-from calls.tasks import poll_active_calls_task
+from calls.live.snapshot import SNAPSHOT_KEY, poll_counters, redis_client
 from customers.services import customer_create
 from telsam_panel.asgi import application
-from tests.conftest import PBX_PASSWORD
+from tests.support.live_socket import ORIGIN, connected_panel, next_diff, open_panel, poll
+from tests.support.pbx import PBX_PASSWORD
+from tests.support.services import redis_database
+from tests.support.waiting import until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -29,37 +31,6 @@ pytestmark = [
 ]
 
 AYSE_AS_PBX_SENDS_IT = "905321234567"
-ORIGIN = (b"origin", b"http://127.0.0.1")
-
-
-async def open_panel(user, origin=ORIGIN) -> WebsocketCommunicator:
-    client = Client()
-    await sync_to_async(client.force_login)(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    headers = [(b"cookie", cookie.encode()), (b"host", b"127.0.0.1")]
-    if origin:
-        headers.append(origin)
-    return WebsocketCommunicator(application, "/ws/calls/", headers=headers)
-
-
-async def connected_panel(user) -> tuple[WebsocketCommunicator, dict]:
-    """A connected panel and the snapshot it received first."""
-    panel = await open_panel(user)
-    connected, _ = await panel.connect()
-    assert connected
-    snapshot = await panel.receive_json_from(timeout=3)
-    assert snapshot["type"] == "snapshot"
-    return panel, snapshot
-
-
-async def poll() -> None:
-    await sync_to_async(poll_active_calls_task.apply)()
-
-
-async def next_diff(panel: WebsocketCommunicator) -> dict:
-    message = await panel.receive_json_from(timeout=3)
-    assert message["type"] == "diff"
-    return message
 
 
 @pytest.fixture
@@ -230,12 +201,29 @@ async def test_a_pbx_fault_keeps_the_calls_says_why_and_recovers(
     assert await sync_to_async(poll_counters)() == {"ok": 2, "pbx_error": 1}
 
 
+def read_outlasting_socket_timeouts(since: float):
+    """A condition: a channel-layer connection opened after `since` is blocked reading from
+    Redis and has lived longer than redis-py's default socket timeout of 5 s, so idle reads
+    survived it (a timed-out read would have dropped the connection and opened a new one)."""
+    database = redis_database(settings.REDIS_URL)
+    client = redis_client()
+
+    def holds() -> bool:
+        lived = time.monotonic() - since
+        return any(
+            c["db"] == str(database) and c["cmd"] == "bzpopmin" and 6 <= int(c["age"]) <= lived
+            for c in client.client_list()
+        )
+
+    return holds
+
+
 @pytest.mark.slow
 async def test_a_panel_idle_longer_than_redis_socket_timeouts_still_gets_diffs(pbx_settings, alice):
     # channels-redis blocks on Redis for 5 s at a time; redis-py 8's default 5 s socket timeout
     # would cut those reads unless the layer's socket_timeout is pinned (settings.CHANNEL_LAYERS).
     panel, _ = await connected_panel(alice)
-    await asyncio.sleep(7)
+    await until(read_outlasting_socket_timeouts(time.monotonic()), timeout=30, step=0.2)
     pbx_settings.sim.add_call(AYSE_AS_PBX_SENDS_IT, "110")
     await poll()
     assert len((await next_diff(panel))["added"]) == 1

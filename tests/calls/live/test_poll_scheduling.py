@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 
 from calls.live.poll import PollStatus, poll_active_calls
+from calls.live.snapshot import poll_counters, redis_client
 from calls.tasks import poll_active_calls_task
-from tests import stack
-from tests.stack import wait_for
+from tests.support.processes import celery as celery_process
+from tests.support.processes import running
+from tests.support.services import own_database_url
+from tests.support.stack import panel_env
+from tests.support.waiting import wait_for, wait_until
 
 pytestmark = pytest.mark.usefixtures("live_redis")
 
@@ -27,14 +31,24 @@ def activecalls_arrivals(pbx) -> list[float]:
 @contextmanager
 def celery(pbx, tmp_path: Path, *roles: str, interval: float = 1.0) -> Iterator[None]:
     """Run `worker` and/or `beat` as real processes pointed at the simulator."""
-    env = stack.panel_env(
+    env = panel_env(
         pbx.url,
-        database_url=stack.own_database_url(tmp_path),
+        database_url=own_database_url(tmp_path),
         poll_interval=interval,
         api_timeout=5,
     )
-    with stack.running(*(stack.celery(role, env, tmp_path) for role in roles)):
+    with running(*(celery_process(role, env, tmp_path) for role in roles)):
         yield
+
+
+def arrivals_after(pbx, moment: float) -> list[float]:
+    return [at for at in activecalls_arrivals(pbx) if at >= moment]
+
+
+def queue_drained() -> bool:
+    """Every queued task was taken off the broker's queue and acknowledged (run or dropped)."""
+    broker = redis_client()
+    return broker.llen("celery") == 0 and broker.hlen("unacked") == 0
 
 
 @pytest.mark.django_db  # the poll that succeeds notes the calls for the history
@@ -54,10 +68,14 @@ def test_beat_polls_once_per_interval_and_never_overlaps_a_slow_pbx(pbx_sim, tmp
         assert wait_for(lambda: len(activecalls_arrivals(pbx_sim)) >= 3, timeout=30)
         slow = activecalls_arrivals(pbx_sim)
         pbx_sim.sim.set_fault(None)
-        time.sleep(latency + 1)  # let the last slow poll finish
+        # The last slow poll has finished once a fast one reaches the PBX: polls never overlap.
+        cleared = time.time()
+        wait_until(lambda: arrivals_after(pbx_sim, cleared), 30, what="a poll after the slow ones")
         pbx_sim.sim.clear_request_log()
-        time.sleep(5)
-        fast = activecalls_arrivals(pbx_sim)
+        # Five seconds of polls, counted by the simulator's own clock once a poll came after them.
+        start = time.time()
+        wait_until(lambda: arrivals_after(pbx_sim, start + 5), 30, what="a poll after 5 s")
+        fast = [at for at in activecalls_arrivals(pbx_sim) if at < start + 5]
 
     gaps = [b - a for a, b in itertools.pairwise(slow)]
     assert min(gaps) >= latency - 0.05, f"polls overlapped: gaps {gaps}"
@@ -68,9 +86,13 @@ def test_beat_polls_once_per_interval_and_never_overlaps_a_slow_pbx(pbx_sim, tmp
 def test_polls_queued_while_no_worker_ran_expire_instead_of_piling_up(pbx_sim, tmp_path):
     for _ in range(5):
         poll_active_calls_task.apply_async(expires=1)
-    time.sleep(1.5)
+    time.sleep(1.5)  # no worker runs while they expire: the time passing is the point
     with celery(pbx_sim, tmp_path, "worker"):
         poll_active_calls_task.delay()  # a fresh one, queued behind the stale ones
         assert wait_for(lambda: activecalls_arrivals(pbx_sim), timeout=30)
-        time.sleep(1)
+        wait_until(
+            lambda: queue_drained() and sum(poll_counters().values()) >= 1,
+            30,
+            what="the worker took every queued poll and finished the one it ran",
+        )
     assert len(activecalls_arrivals(pbx_sim)) == 1

@@ -12,8 +12,8 @@ from calls.history.cdr_sync import sync_recent
 from calls.live.poll import poll_active_calls
 from calls.live.snapshot import read_snapshot
 from calls.models import CallRecord, HangupAttempt
-from tests.conftest import PBX_PASSWORD
-from tests.db_faults import refusing
+from tests.support.db_faults import refusing
+from tests.support.pbx import PBX_PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 

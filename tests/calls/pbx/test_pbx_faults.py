@@ -48,7 +48,7 @@ from calls.pbx import client as telsam
 from calls.tasks import poll_active_calls_task
 from customers.services import customer_create
 from telsam_panel.asgi import application
-from tests.conftest import PBX_PASSWORD, RunningPbx
+from tests.support.pbx import PBX_PASSWORD, SimulatedPbx
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -125,7 +125,7 @@ def assert_no_secret(text: str) -> None:
 class Setup:
     """What a row of the tables may change; everything is put back by `clear_faults`."""
 
-    pbx: RunningPbx
+    pbx: SimulatedPbx
     settings: object
     monkeypatch: pytest.MonkeyPatch
 

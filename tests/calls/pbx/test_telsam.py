@@ -27,7 +27,7 @@ from calls.pbx import (
 )
 from calls.pbx.answers import parse_active_call, parse_cdr_record
 from calls.pbx.fields import parse_calldate, parse_cdr_duration, parse_elapsed
-from tests.conftest import PBX_PASSWORD, PBX_USER
+from tests.support.pbx import PBX_PASSWORD, PBX_USER
 
 IST = ZoneInfo("Europe/Istanbul")
 ROW = {

@@ -8,8 +8,10 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
 from customers.models import Customer, PhoneNumber
-from tests.deployment.compose import env_example_values
-from tests.stack import panel_env, run_manage, sqlite_url
+from tests.support.compose import env_example_values
+from tests.support.processes import run_manage
+from tests.support.services import sqlite_url
+from tests.support.stack import panel_env
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ from django.conf import settings
 from bench.soak_plan import plan
 from bench.soak_report import POLL_GAP_BOUND_S, compare, poll_gaps
 from calls.simulator import FAULT_KINDS
-from tests.e2e.conftest import CHROMIUM
-from tests.stack import ROOT
+from tests.support.browser import CHROMIUM
+from tests.support.processes import ROOT
 
 CLIENTS = 3
 SECONDS = 36

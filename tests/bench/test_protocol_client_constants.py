@@ -17,7 +17,7 @@ import pytest
 from bench import live_fleet, protocol_client, soak
 from bench.protocol_client import Shown, message_action
 
-LIVE_CONNECTION_JS = Path(__file__).resolve().parents[1] / "static" / "js" / "live-connection.js"
+LIVE_CONNECTION_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "live-connection.js"
 
 # The page's constant → the name and unit the Python client uses (seconds, not milliseconds).
 RECONNECT = {

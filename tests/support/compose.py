@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import yaml
 
-from tests.stack import ROOT
+from tests.support.processes import ROOT
 
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)

@@ -4,7 +4,7 @@ Playwright's sync API runs one instance per thread, and the end-to-end tests kee
 one open on the main thread (tests/e2e/conftest.py), so these tests drive their own Chromium from
 a thread of its own, as Playwright's documentation advises for threads. Every call into the page
 runs on that thread; a test only sees plain values (the channels shown, the indicator's state),
-so it can wait on them with `tests.stack.wait_for` while it stops and starts servers.
+so it can wait on them with `tests.support.waiting.wait_for` while it stops and starts servers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS, VIEWPORT, Persona
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS, VIEWPORT, log_in
+from tests.support.personas import Persona
 
 T = TypeVar("T")
 
@@ -55,14 +56,7 @@ class Chromium:
         if unluckiest:
             context.add_init_script("Math.random = () => 0.999999;")
         page = context.new_page()
-        page.goto("/")
-        page.fill("#id_username", persona.username)
-        page.fill("#id_password", persona.password)
-        page.click("main button[type=submit]")
-        expect(page).to_have_url(f"{base_url}/", timeout=PAGE_TIMEOUT_MS)
-        expect(page.locator("#connection-status")).to_have_attribute(
-            "data-state", "live", timeout=PAGE_TIMEOUT_MS
-        )
+        log_in(page, base_url, persona.username, persona.password)
         page.evaluate(_WATCH_PAGE)
         return page
 

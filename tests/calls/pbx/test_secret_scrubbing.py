@@ -19,7 +19,7 @@ import pytest
 
 from calls.pbx import PbxError, TelsamClient
 from telsam_panel.redact import redact
-from tests.conftest import PBX_PASSWORD, PBX_USER
+from tests.support.pbx import PBX_PASSWORD, PBX_USER
 
 SENTINEL_FORMS = {PBX_PASSWORD, quote(PBX_PASSWORD, safe=""), quote_plus(PBX_PASSWORD)}
 
