@@ -1,6 +1,6 @@
 # Telsam Panel — `make demo` runs everything locally, `make test` runs the test suite (the browser
 # code's unit tests in tests/js/ with `node --test`, then pytest), `make test-fast` the part of it
-# that starts no process stack and no browser (under a minute), `make lint` ruff and the browser
+# that starts no process of its own and no browser, `make lint` ruff and the browser
 # code's checks and unit tests.
 PYTHON ?= python3
 VENV := .venv

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -117,6 +118,14 @@ def sim(stack: PanelStack, simulated_pbx: SimulatedPbx) -> PbxSimulator:
     stack.wait_for_channels(timeout=10)
     simulated_pbx.sim.clear_request_log()
     return simulated_pbx.sim
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and not config.pluginmanager.has_plugin(
+        "tests.support.parallel"
+    ):
+        # Workers sharing one Redis database flush each other's state mid-test.
+        raise pytest.UsageError("parallel runs need -p tests.support.parallel (make test-fast)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

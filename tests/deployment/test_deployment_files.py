@@ -106,6 +106,7 @@ def _build_commands() -> dict[str, str]:
     return {"dockerfile-collectstatic": collect, "ci-makemigrations": migrations}
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("command", sorted(_build_commands()))
 def test_build_commands_run_without_a_secret_key_or_debug(command, tmp_path):
     """With DEBUG off, settings refuse the public built-in key: these commands bring their own

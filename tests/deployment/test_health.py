@@ -226,6 +226,7 @@ def _get(url: str) -> tuple[int, dict]:
         return 0, {}
 
 
+@pytest.mark.processes
 def test_doctor_explains_configuration_problems_in_words(tmp_path):
     env = panel_env(
         "ftp://pbx.example.invalid/",

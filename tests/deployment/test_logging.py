@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from tests.support.pbx import PBX_PASSWORD
 from tests.support.processes import run_manage
 from tests.support.services import sqlite_url
 from tests.support.stack import panel_env
+
+pytestmark = pytest.mark.processes
 
 LOG_SOME_RECORDS = f"""
 import logging

@@ -103,12 +103,14 @@ PRODUCTION = {
 }
 
 
+@pytest.mark.processes
 def test_check_deploy_is_clean_with_production_settings():
     result = _check_deploy(**PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.processes
 def test_check_deploy_names_what_plain_http_development_leaves_off():
     result = _check_deploy(**{**PRODUCTION, "HTTPS": "false", "SECURE_HSTS_PRELOAD": "false"})
     assert result.returncode != 0

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Each test starts Python afresh: settings are read once per process.
+pytestmark = pytest.mark.processes
+
 SETUP = "import django; django.setup(); from django.conf import settings as s; print({})"
 
 

@@ -13,7 +13,7 @@ from tests.support.processes import run_manage
 from tests.support.services import sqlite_url
 from tests.support.stack import panel_env
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.processes]
 
 
 @pytest.fixture

@@ -769,6 +769,7 @@ def test_it_builds_the_caller_pool_from_customers_numbers():
     assert caller_pool_from_db() == [AYSE]
 
 
+@pytest.mark.processes
 def test_it_runs_as_a_management_command(tmp_path):
     env = {
         **os.environ,
