@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from channels.layers import channel_layers
 from django.conf import settings as django_settings
 
 from calls.pbx import TelsamClient
@@ -54,6 +55,17 @@ def live_redis() -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def quick_session_checks(monkeypatch) -> float:
+    """Open panels' sessions checked every 0.2 s instead of every 2 s, so a test of what a check
+    does waits a fraction of a second; the shipped interval is tested on its own
+    (tests/security/test_panel_sessions.py)."""
+    from calls.live import session_watch
+
+    monkeypatch.setattr(session_watch, "CHECK_SECONDS", 0.2)
+    return session_watch.CHECK_SECONDS
 
 
 # Unit tests start from accounts as an administrator creates them: no extensions saved yet.
@@ -156,6 +168,18 @@ def _fast_tests(settings):
     }
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _channel_layer_per_test() -> None:
+    """Each test gets channel layers of its own, as each web process has.
+
+    A web process runs one event loop for its life; tests run one each. channels-redis keeps
+    asyncio locks on the layer, and a receive cancelled while it waits for one (a panel
+    disconnecting just after a push) leaves that lock behind for good, bound to its loop: the next
+    test to wait on it, in a new loop, fails with "bound to a different event loop".
+    """
+    channel_layers.backends = {}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -76,7 +76,8 @@ async def test_panels_connecting_while_polls_run_get_their_snapshot_then_every_l
                 # The page skips a seq the snapshot already holds; after that, no gap.
                 assert diff["seq"] <= seen + 1, f"diff {diff['seq']} after {seen}: one was lost"
                 seen = max(seen, diff["seq"])
-            assert await panel.receive_nothing(timeout=0.2)
+        # …and nothing after the last diff, on any panel (all listened to at once).
+        assert all(await asyncio.gather(*(p.receive_nothing(timeout=0.2) for p in panels)))
     finally:
         await asyncio.gather(*(p.disconnect() for p in panels))
 

@@ -230,7 +230,7 @@ async def test_a_panel_idle_longer_than_redis_socket_timeouts_still_gets_diffs(p
     await panel.disconnect()
 
 
-async def test_a_panel_closes_when_its_session_expires(alice, settings):
+async def test_a_panel_closes_when_its_session_expires(alice, settings, quick_session_checks):
     settings.SESSION_COOKIE_AGE = 1
     panel, _ = await connected_panel(alice)
     closing = await panel.receive_output(timeout=4)
