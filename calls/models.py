@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.conf import settings
@@ -206,37 +207,67 @@ class PendingCallback(models.Model):
         return self.number
 
 
-class AwaitedCdr(models.Model):
-    """A call the poller saw whose CDR row the history has not found yet.
+class TrackedCall(models.Model):
+    """A call the poller saw, from the first poll that saw it on: its lasting identity.
+
+    The live panel knows a call by its channel for as long as it is on the line; this row gives
+    it a `key` (the live `Call` object's `key`, docs/websocket-protocol.md) that lasts. When the
+    CDR sync brings the call's row, the two are joined (`record`, by the rule of
+    `calls.history.joining`), so whatever is attached to the call is on its history row too.
 
     The PBX writes a call's row when it ends but dates it by its start, so the periodic sync must
-    look back to that start, however long ago it was: these rows tell it where
-    (calls.history.cdr_sync).
-    A call is noted when the poller first sees it (`ended_at` empty while it is live), so that an
-    outage that loses the live state still leaves its start on record.
+    look back to that start, however long ago it was: the calls still without their row tell it
+    where (calls.history.tracked_calls). A call is noted when the poller first sees it
+    (`ended_at` empty while it is live), so that an outage that loses the live state still leaves
+    its start on record. One whose row has not come a day after it ended is given up on
+    (`given_up_at`): it stays, a call known only from the live panel.
     """
 
+    key = models.UUIDField(_("key"), default=uuid.uuid4, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=200)
     src = models.CharField(_("caller"), max_length=64, blank=True)
     dst = models.CharField(_("callee"), max_length=64, blank=True)
+    queue = models.CharField(_("queue"), max_length=20, blank=True)
     started_at = models.DateTimeField(_("started at"), db_index=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
+    record = models.OneToOneField(
+        CallRecord,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tracked_call",
+        verbose_name=_("call record"),
+    )
     # When the sync last asked the PBX for this call's row (successfully): the least recently
     # asked go first, and a wait ends only once a lookup a day past the call's end found nothing.
     looked_at = models.DateTimeField(_("last looked for"), null=True, blank=True)
     # How many lookups have succeeded: they come less and less often
-    # (calls.history.cdr_sync.BACKOFF).
+    # (calls.history.tracked_calls.BACKOFF).
     lookups = models.PositiveSmallIntegerField(_("lookups"), default=0)
+    given_up_at = models.DateTimeField(_("no CDR row since"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("call awaiting its CDR row")
-        verbose_name_plural = _("calls awaiting their CDR row")
+        verbose_name = _("tracked call")
+        verbose_name_plural = _("tracked calls")
         constraints = [
-            models.UniqueConstraint(fields=["channel", "started_at"], name="unique_awaited_call")
+            models.UniqueConstraint(fields=["channel", "started_at"], name="unique_tracked_call")
+        ]
+        indexes = [
+            # The calls still waiting for their row (lookups, health): a small part of the table.
+            models.Index(
+                fields=["started_at"],
+                name="trackedcall_awaiting",
+                condition=models.Q(record__isnull=True, given_up_at__isnull=True),
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def awaiting(self) -> bool:
+        """Whether the sync still looks for this call's row."""
+        return self.record_id is None and self.given_up_at is None
 
 
 class CdrSyncState(models.Model):

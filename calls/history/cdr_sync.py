@@ -10,11 +10,11 @@ START. So the history is kept whole three ways (docs: README, "Call history"):
   good window ended, in bounded windows, a few per run; after an outage of any length it catches
   up window by window and says how far behind it is. Where it stands lives in the database
   (`CdrSyncState`), which survives a Redis that keeps nothing on disk;
-- the poller notes every call when it first sees it (`note_live_calls` → `AwaitedCdr`, open while
-  the call is live) and closes the note when the call leaves; the periodic sync asks for a
-  narrow window around each ended call's start, at the first sync after it ends and then less
-  and less often (BACKOFF), until its row is found: a 3-hour call is stored at the first sync
-  after it ends. A row still missing after the last of those is the sweep's to find;
+- the poller notes every call when it first sees it (`TrackedCall`, open while the call is live)
+  and closes the note when the call leaves; the periodic sync asks for a narrow window around
+  each ended call's start, at the first sync after it ends and then less and less often, until
+  its row is found and joined to it (calls.history.tracked_calls): a 3-hour call is stored at the
+  first sync after it ends. A row still missing after the last of those is the sweep's to find;
 - the sweep (`sweep`, hourly) re-reads the last 24 hours, for rows the poll never saw (calls
   shorter than a poll interval) and rows the PBX wrote late.
 
@@ -35,26 +35,31 @@ so those rows rest on the waits alone, and the waits are built to outlive any ou
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Protocol
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, F, Min, Q
+from django.db import connection, transaction
 from django.utils import timezone
 from redis.exceptions import LockError
 
 from calls.history.records import refresh_callbacks
 from calls.history.rollup import refresh_hours
-from calls.models import AwaitedCdr, CallRecord, CdrSyncState, clip_to_column
+from calls.history.spans import in_words
+from calls.history.tracked_calls import (
+    awaiting_summary,
+    give_up_old_waits,
+    join_new_rows,
+    looked_up,
+    lookup_windows,
+    swept,
+)
+from calls.models import CallRecord, CdrSyncState, clip_to_column
 from calls.pbx import CdrRecord, PbxError, TelsamClient, client_from_settings
 from calls.pbx.parties import direction_of, outside_number
 from customers.linking import customers_for_numbers
@@ -68,17 +73,10 @@ RECENT_WINDOW = timedelta(minutes=15)
 # The longest span one request asks for, and how much consecutive windows overlap.
 MAX_WINDOW = timedelta(hours=1)
 OVERLAP = timedelta(minutes=1)
-# Requests per run at most (the cursor's windows, then the windows of calls awaiting their row);
-# each loop also stops when its task's time limit is near (see `request_budget`).
+# The cursor's requests per run at most (the lookups of calls awaiting their row follow:
+# `tracked_calls.LOOKUPS_PER_RUN`); each loop also stops when its task's time limit is near (see
+# `request_budget`).
 WINDOWS_PER_RUN = 12
-AWAITED_WINDOWS_PER_RUN = 6
-# How far a CDR row's `calldate` may lie from the start the poller inferred for the same call
-# (see `_claim`), and how long a call's row is waited for after the call ended.
-MATCH_TOLERANCE = timedelta(minutes=2)
-AWAIT_FOR = timedelta(days=1)
-# When after its end the periodic sync asks for a call's row (most come at once; a row that
-# has not come in half an hour is the hourly sweep's to find): one good lookup each.
-BACKOFF = tuple(timedelta(minutes=m) for m in (0, 2, 10, 30))
 # The sweep: how far back (how often: `sweep_every`).
 SWEEP_SPAN = timedelta(hours=24)
 # The sync, the sweep and a backfill never store at the same time (two inserts of one new row
@@ -170,7 +168,7 @@ def sync_window(start: datetime, end: datetime, client: TelsamClient | None = No
     summary = store_records(batch.records, new_ids)
     summary.fetched += len(batch.rejected)
     summary.skipped += len(batch.rejected)
-    summary.found = _claim([record for record in batch.records if record.id in new_ids])
+    summary.found = join_new_rows([record for record in batch.records if record.id in new_ids])
     return summary
 
 
@@ -305,11 +303,11 @@ def sync_recent(
         try:
             summary.add(_read_on(state, client, now, deadline))
             summary.add(_look_for_awaited(client, now, deadline))
-            _give_up_old_waits(now)
+            give_up_old_waits(now, SWEEP_SPAN)
         except PbxError as exc:
             state.last_error, state.last_error_at = redact(str(exc))[:500], now
             state.save(update_fields=["last_error", "last_error_at"])
-            logger.warning("CDR sync failed, %s behind: %s", _words(_behind(state, now)), exc)
+            logger.warning("CDR sync failed, %s behind: %s", in_words(_behind(state, now)), exc)
             raise
         state.last_ok_at, state.last_error = now, ""
         state.save(update_fields=["last_ok_at", "last_error"])
@@ -361,13 +359,13 @@ def _report(
         logger.warning(
             "CDR sync is %s behind (history complete up to %s): catching up, %d windows of %s "
             "a run",
-            _words(behind),
+            in_words(behind),
             state.synced_until.isoformat(timespec="minutes"),
             WINDOWS_PER_RUN,
-            _words(MAX_WINDOW),
+            in_words(MAX_WINDOW),
         )
     elif behind_before is not None and behind_before > RECENT_WINDOW:
-        logger.info("CDR sync caught up (it was %s behind)", _words(behind_before))
+        logger.info("CDR sync caught up (it was %s behind)", in_words(behind_before))
     if summary.skipped:
         logger.warning("CDR sync skipped %d malformed rows", summary.skipped)
 
@@ -375,169 +373,16 @@ def _report(
 # --- calls awaiting their row ------------------------------------------------------------------
 
 
-class SeenCall(Protocol):
-    """What the history needs of a live call (`calls.live.diff.LiveCall` is one)."""
-
-    @property
-    def channel(self) -> str: ...
-    @property
-    def src(self) -> str: ...
-    @property
-    def dst(self) -> str: ...
-    @property
-    def started_at(self) -> datetime: ...
-
-
-def note_live_calls(
-    live: Mapping[str, SeenCall],
-    added: Sequence[SeenCall],
-    removed: Sequence[str],
-    *,
-    fresh: bool,
-    now: datetime,
-) -> None:
-    """Keep the waits in step with a good poll: open one for each call seen for the first time,
-    and close (as ended `now`) every open wait whose call is not in `live`: those of the calls
-    that just left, and any a failed database or a lost live state left open. `fresh`: the
-    previous state holds no good poll (Redis lost it, or the PBX failed since).
-
-    The poller calls this after its broadcast; it touches the database only when calls come or
-    go, or on a fresh state. A database error is logged, never raised: the live panel does not
-    depend on the database, and the hourly sweep finds the rows of calls that ended within its
-    day.
-    """
-    if not (fresh or added or removed):
-        return
-    channel = functools.partial(clip_to_column, AwaitedCdr, "channel")
-    try:
-        with transaction.atomic():
-            still_open = AwaitedCdr.objects.filter(ended_at__isnull=True)
-            still_open.exclude(channel__in=[channel(c) for c in live]).update(ended_at=now)
-            if added:
-                # A fresh live state sees calls anew whose wait is open: the start it infers may
-                # differ by a second, so the channel, not (channel, start), says it is the same.
-                seen = still_open.filter(channel__in=[channel(c.channel) for c in added])
-                known = set(seen.values_list("channel", flat=True))
-                AwaitedCdr.objects.bulk_create(
-                    [
-                        AwaitedCdr(
-                            channel=channel(call.channel),
-                            src=clip_to_column(AwaitedCdr, "src", call.src),
-                            dst=clip_to_column(AwaitedCdr, "dst", call.dst),
-                            started_at=call.started_at,
-                        )
-                        for call in added
-                        if channel(call.channel) not in known
-                    ],
-                    ignore_conflicts=True,
-                )
-    except DatabaseError as exc:
-        logger.warning(
-            "Could not note %d new and %d ended calls for the history (the hourly sweep will "
-            "store the rows of those that end within its day): %s",
-            len(added),
-            len(removed),
-            redact(f"{type(exc).__name__}: {exc}"),
-        )
-
-
-def _claim(records: Sequence[CdrRecord]) -> int:
-    """Settle the calls awaiting their row that these rows, new to the history, belong to;
-    returns how many.
-
-    Only a row stored for the first time settles a wait, so one row never settles two (windows
-    overlap, and the sweep re-reads the day). That loses no wait: a call's row is written when
-    it ends, after the poller opened its wait. An open wait counts too: a row means its call has
-    ended, even if the poll that will see it leave has not run yet.
-
-    A live call and its CDR row share no identity: the live row has the channel, the CDR row an
-    id of its own. What they share is the caller, `src` (in both the number as the PBX writes
-    it, country code without `+`), and the start: the row's `calldate`, and the `started_at` the
-    poller inferred from the elapsed `duration` when it first saw the call (second precision, at
-    most a poll late, plus any drift between the PBX's clock and ours). `dst` is no help: a
-    queued call's changes from the queue to the agent who answers. So a row is the call's when
-    `src` is the same and `calldate` lies within MATCH_TOLERANCE of `started_at`; a row settles
-    one call at most, the nearest in time. Should one caller's two calls start that close, a row
-    may end the other's wait: every row is stored all the same, and the sweep re-reads the day.
-    """
-    if not records:
-        return 0
-    low = min(record.calldate for record in records) - MATCH_TOLERANCE
-    high = max(record.calldate for record in records) + MATCH_TOLERANCE
-    waiting: dict[str, list[AwaitedCdr]] = defaultdict(list)
-    for call in AwaitedCdr.objects.filter(started_at__gte=low, started_at__lte=high):
-        waiting[call.src].append(call)
-    if not waiting:
-        return 0
-    settled: set[int] = set()
-    for record in records:
-        candidates = [
-            call
-            for call in waiting.get(clip_to_column(AwaitedCdr, "src", record.src), ())
-            if call.pk not in settled and abs(call.started_at - record.calldate) <= MATCH_TOLERANCE
-        ]
-        if candidates:
-            nearest = min(candidates, key=lambda call: abs(call.started_at - record.calldate))
-            settled.add(nearest.pk)
-    AwaitedCdr.objects.filter(pk__in=settled).delete()
-    return len(settled)
-
-
-def _due(now: datetime) -> Q:
-    """The waits whose next lookup (BACKOFF) is due."""
-    due = Q()
-    for done, after in enumerate(BACKOFF):
-        due |= Q(lookups=done, ended_at__lte=now - after)
-    return due
-
-
 def _look_for_awaited(client: TelsamClient, now: datetime, deadline: float) -> SyncSummary:
-    """Ask for a narrow window around the start of each call whose lookup is due: the least
-    recently asked first, calls that started close together in one request, at most
-    AWAITED_WINDOWS_PER_RUN requests (the others are next in line on the next run)."""
-    windows: list[tuple[datetime, datetime, list[int]]] = []
-    queue = AwaitedCdr.objects.filter(_due(now)).order_by(
-        F("looked_at").asc(nulls_first=True), "ended_at"
-    )
-    for call in queue.only("pk", "started_at")[: AWAITED_WINDOWS_PER_RUN * 50]:
-        low, high = call.started_at - MATCH_TOLERANCE, call.started_at + MATCH_TOLERANCE
-        for index, (start, end, pks) in enumerate(windows):
-            if max(high, end) - min(low, start) <= MAX_WINDOW:
-                windows[index] = (min(low, start), max(high, end), [*pks, call.pk])
-                break
-        else:
-            if len(windows) == AWAITED_WINDOWS_PER_RUN:
-                break
-            windows.append((low, high, [call.pk]))
+    """Ask for the windows around the starts of the calls whose lookup is due
+    (`tracked_calls.lookup_windows`), as many as the deadline leaves time for."""
     summary = SyncSummary()
-    for start, end, pks in windows:
+    for start, end, pks in lookup_windows(now):
         if not _time_for_a_request(deadline):
             break
         summary.add(sync_window(start, end, client))
-        AwaitedCdr.objects.filter(pk__in=pks).update(looked_at=now, lookups=F("lookups") + 1)
+        looked_up(pks, now)
     return summary
-
-
-def _give_up_old_waits(now: datetime) -> None:
-    """End the waits whose last good lookup, a day or more after the call ended, found nothing,
-    and those the periodic lookups are done with whose start the sweep no longer reaches.
-    Lookups that failed count for nothing (they leave `looked_at` and `lookups` alone)."""
-    expired = AwaitedCdr.objects.filter(
-        Q(looked_at__gte=F("ended_at") + AWAIT_FOR)
-        | Q(lookups__gte=len(BACKOFF), started_at__lt=now - SWEEP_SPAN)
-    )
-    count = expired.count()
-    if count:
-        oldest = expired.order_by("started_at").values_list("started_at", flat=True)[0]
-        logger.warning(
-            "Gave up waiting for the CDR rows of %d calls (the oldest started %s): the PBX had "
-            "written none when last asked, %s after the call ended or beyond the sweep's %s",
-            count,
-            oldest.isoformat(timespec="seconds"),
-            _words(AWAIT_FOR),
-            _words(SWEEP_SPAN),
-        )
-        expired.delete()
 
 
 # --- the sweep -----------------------------------------------------------------------------------
@@ -574,16 +419,13 @@ def sweep(
                 )
                 break
             summary.add(sync_window(start, end, client))
-            # A good window is a lookup of the waits whose calls started in it.
-            AwaitedCdr.objects.filter(
-                ended_at__isnull=False, started_at__gte=start, started_at__lte=end
-            ).update(looked_at=now)
+            swept(start, end, now)
             state.sweep_cursor = end
             state.save(update_fields=["sweep_cursor"])
         else:
             state.swept_at, state.sweep_cursor = now, None
             state.save(update_fields=["swept_at", "sweep_cursor"])
-        _give_up_old_waits(now)
+        give_up_old_waits(now, SWEEP_SPAN)
     if summary.new:
         logger.info("CDR sweep stored %d rows the periodic sync had not", summary.new)
     return summary
@@ -630,7 +472,7 @@ class SyncStatus:
                 f"{settings.TELSAM_CDR_SYNC_INTERVAL:.0f} s)"
             )
         until = self.last_window[1] if self.last_window else None
-        parts = [f"history complete up to {until:%Y-%m-%d %H:%M} UTC, {_words(self.behind)} ago"]
+        parts = [f"history complete up to {until:%Y-%m-%d %H:%M} UTC, {in_words(self.behind)} ago"]
         if self.behind > stale_after():
             parts[0] += " (catching up; is Celery beat and a worker running, the PBX answering?)"
         if self.awaiting == 1:
@@ -640,7 +482,7 @@ class SyncStatus:
         parts.append(
             "no sweep yet"
             if self.swept_at is None
-            else f"last sweep {_words(self.now - self.swept_at)} ago"
+            else f"last sweep {in_words(self.now - self.swept_at)} ago"
         )
         return "; ".join(parts)
 
@@ -670,9 +512,7 @@ def sync_status(now: datetime | None = None) -> SyncStatus:
     """Where the sync stands: the one answer for `doctor`, health and monitoring."""
     now = now or timezone.now()
     state = CdrSyncState.objects.filter(pk=1).first() or CdrSyncState()
-    waits = AwaitedCdr.objects.filter(ended_at__isnull=False).aggregate(
-        count=Count("pk"), oldest=Min("ended_at")
-    )
+    waiting, oldest_waiting = awaiting_summary()
     behind = _behind(state, now)
     # No sweep ever finished counts as stopped too, once the sync has run long enough for three.
     swept_or_began = state.swept_at or state.created_at
@@ -682,8 +522,8 @@ def sync_status(now: datetime | None = None) -> SyncStatus:
         window = (state.last_window_start or state.synced_until, state.synced_until)
     return SyncStatus(
         behind=behind,
-        awaiting=waits["count"],
-        oldest_awaiting_since=waits["oldest"],
+        awaiting=waiting,
+        oldest_awaiting_since=oldest_waiting,
         last_window=window,
         last_ok_at=state.last_ok_at,
         last_error=state.last_error,
@@ -691,23 +531,6 @@ def sync_status(now: datetime | None = None) -> SyncStatus:
         stale=(behind is not None and behind > stale_after()) or sweep_stopped,
         now=now,
     )
-
-
-def _words(delta: timedelta | None) -> str:
-    """`3 d 2 h`, `1 h 5 min`, `40 s`: how far behind, for people."""
-    if delta is None:
-        return "unknown"
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
 
 
 def day_windows(first: datetime, last: datetime) -> Iterator[tuple[datetime, datetime]]:

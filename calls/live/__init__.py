@@ -6,5 +6,5 @@ It owns the live call model and its diff (`diff`), the payload types and their e
 (`payloads`), the stored state (`snapshot`), the poll (`poll`), customer matches (`matching`),
 the per-process fan-out and the consumer. It may import `calls.pbx`, the app-level `calls.models`
 and `calls.access`, and customers' lookups; of the history only the note the poll leaves for the
-CDR sync (`calls.history.cdr_sync.note_live_calls`).
+CDR sync (`calls.history.tracked_calls.note_live_calls`).
 """

@@ -1,14 +1,17 @@
 """The live call model and the diff between two polls. Pure functions, no I/O.
 
-A call's identity is its `channel`. The PBX reports an elapsed `duration` that changes on every
-poll; we turn it into a start time the first time a call is seen and keep that, so ticking time
-never counts as a change and browsers tick the clock themselves.
+A live call is known by its `channel` while it is on the line; the first poll that sees it also
+gives it a `key` that lasts beyond it (the history's `TrackedCall`, which the call's CDR row joins).
+The PBX reports an elapsed `duration` that changes on every poll; we turn it into a start time the
+first time a call is seen and keep that, so ticking time never counts as a change and browsers
+tick the clock themselves.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -39,6 +42,7 @@ class CustomerMatch:
 @dataclass(frozen=True, slots=True)
 class LiveCall:
     channel: str
+    key: str  # lasting identity: uuid4 hex
     src: str
     dst: str
     calltype: str
@@ -93,6 +97,22 @@ class CallsDiff:
             calls=calls,
         )
 
+    def with_keys(self, keys: Mapping[str, str]) -> CallsDiff:
+        """The added calls on these channels get these keys (the ones they had before a fresh
+        live state saw them anew)."""
+        if not keys:
+            return self
+        calls = {
+            channel: replace(call, key=keys[channel]) if channel in keys else call
+            for channel, call in self.calls.items()
+        }
+        return CallsDiff(
+            added=[calls[c.channel] for c in self.added],
+            changed=[calls[c.channel] for c in self.changed],
+            removed=self.removed,
+            calls=calls,
+        )
+
     def numbers_to_match(self, *, all_unknown: bool = False) -> set[str]:
         """Outside numbers without a customer: of added and changed calls, or of every call."""
         calls = self.calls.values() if all_unknown else self.added + self.changed
@@ -116,10 +136,15 @@ def _bounded_elapsed(elapsed: int | None) -> int:
     return min(max(elapsed or 0, 0), MAX_ELAPSED_SECONDS)
 
 
-def to_live_call(call: ActiveCall, now: datetime) -> LiveCall:
+def new_call_key() -> str:
+    return uuid.uuid4().hex
+
+
+def to_live_call(call: ActiveCall, now: datetime, key: str) -> LiveCall:
     """A call seen for the first time: its start is now minus the elapsed time the PBX reports."""
     return LiveCall(
         channel=call.channel,
+        key=key,
         src=call.src,
         dst=call.dst,
         calltype=call.calltype,
@@ -133,13 +158,16 @@ def to_live_call(call: ActiveCall, now: datetime) -> LiveCall:
 
 
 def diff_calls(
-    previous: Mapping[str, LiveCall], fetched: Sequence[ActiveCall], now: datetime
+    previous: Mapping[str, LiveCall],
+    fetched: Sequence[ActiveCall],
+    now: datetime,
+    new_key: Callable[[], str] = new_call_key,
 ) -> CallsDiff:
     """Compare the last snapshot with what the PBX just reported.
 
-    - added: channels not seen before (start time derived from the elapsed duration);
-    - changed: a watched field differs; the start time and, if the outside party is unchanged, the
-      customer are kept;
+    - added: channels not seen before (start time derived from the elapsed duration, a new key);
+    - changed: a watched field differs; the key, the start time and, if the outside party is
+      unchanged, the customer are kept;
     - removed: channels that are gone.
     A channel listed twice by the PBX counts once (the last row wins).
     """
@@ -148,7 +176,7 @@ def diff_calls(
     for channel, call in current.items():
         before = previous.get(channel)
         if before is None:
-            live = to_live_call(call, now)
+            live = to_live_call(call, now, new_key())
             added.append(live)
         elif _watched(call) != _watched(before):
             if call.src == before.src and call.dst == before.dst:
@@ -162,7 +190,7 @@ def diff_calls(
                 )
             else:
                 live = replace(
-                    to_live_call(call, now),
+                    to_live_call(call, now, before.key),
                     started_at=before.started_at,
                     customer=before.customer,
                 )

@@ -17,7 +17,7 @@ from typing import Any, Literal, TypedDict
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from calls.live.diff import CustomerMatch, LiveCall
+from calls.live.diff import CustomerMatch, LiveCall, new_call_key
 from calls.pbx import Direction
 
 GROUP = "live-calls"
@@ -41,7 +41,8 @@ class CustomerPayload(TypedDict):
 
 
 class CallPayload(TypedDict):
-    channel: str
+    channel: str  # first: a stored snapshot is cut into calls at `{"channel":` (live.snapshot)
+    key: str
     src: str
     src_display: str
     dst: str
@@ -101,6 +102,7 @@ def call_payload(call: LiveCall) -> CallPayload:
     customer = call.customer
     return {
         "channel": call.channel,
+        "key": call.key,
         "src": call.src,
         "src_display": call.src_display,
         "dst": call.dst,
@@ -124,10 +126,12 @@ def call_payload(call: LiveCall) -> CallPayload:
 
 
 def live_call(payload: Mapping[str, Any]) -> LiveCall:
-    """A stored `Call` object read back (`ringing` follows from `callinfo`, so it is not read)."""
+    """A stored `Call` object read back (`ringing` follows from `callinfo`, so it is not read).
+    A call stored by a version without keys gets one, which the next poll stores."""
     customer = payload.get("customer")
     return LiveCall(
         channel=payload["channel"],
+        key=payload.get("key") or new_call_key(),
         src=payload["src"],
         dst=payload["dst"],
         calltype=payload["calltype"],

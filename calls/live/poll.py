@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 from redis.exceptions import LockError
 
-from calls.history.cdr_sync import note_live_calls
+from calls.history.tracked_calls import note_live_calls, open_call_keys
 from calls.live import payloads
 from calls.live.diff import CallsDiff, diff_calls
 from calls.live.matching import match_numbers
@@ -84,6 +85,7 @@ def poll_active_calls(
 
 def _poll(client: TelsamClient, now: datetime) -> PollResult:
     previous = read_snapshot() or LiveState.fresh()
+    fresh = not previous.pbx["ok"]  # a new live state, or the PBX failed since: reconcile
     try:
         fetched = client.active_calls()
     except PbxError as exc:
@@ -102,6 +104,8 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         if not previous.pbx["ok"] and previous.pbx["error"]:
             logger.info("PBX poll recovered")
         diff = diff_calls(previous.calls, fetched, now)
+        if fresh and diff.added:
+            diff = diff.with_keys(_keys_they_had(diff))
         # New numbers every poll; now and then also the unknown callers still on the line, in case
         # an agent has just added them as customers.
         numbers = diff.numbers_to_match(all_unknown=previous.seq % _REMATCH_EVERY_POLLS == 0)
@@ -129,7 +133,6 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
     # Only now, so the database can neither fail nor delay the broadcast: the calls that came
     # and went are noted for the history, which must look back to their start for their rows.
     if status is PollStatus.OK:
-        fresh = not previous.pbx["ok"]  # a new live state, or the PBX failed since: reconcile
         note_live_calls(diff.calls, diff.added, diff.removed, fresh=fresh, now=now)
     return PollResult(
         status,
@@ -138,3 +141,18 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         changed=len(diff.changed),
         removed=len(diff.removed),
     )
+
+
+def _keys_they_had(diff: CallsDiff) -> dict[str, str]:
+    """The keys of the calls a fresh state sees anew that the history noted before (Redis lost
+    the live state while they were on the line): a call keeps its key for its whole life. Without
+    the database they get new ones; the history then keeps the key it noted."""
+    try:
+        return open_call_keys(call.channel for call in diff.added)
+    except DatabaseError as exc:
+        logger.warning(
+            "Could not read the keys of %d calls seen anew: %s",
+            len(diff.added),
+            redact(f"{type(exc).__name__}: {exc}"),
+        )
+        return {}

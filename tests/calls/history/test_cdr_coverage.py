@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
-from calls.history import cdr_sync
+from calls.history import cdr_sync, tracked_calls
 from calls.history.cdr_sync import sync_recent
 from calls.live.poll import PollStatus, poll_active_calls
 from calls.live.snapshot import read_snapshot
-from calls.models import CallRecord
+from calls.models import CallRecord, TrackedCall
 from calls.pbx import PbxError, TelsamClient
 from calls.simulator import CALLINFO_TALKING, PbxSimulator, SimulatorServer
 from calls.simulator.vocabulary import parse_cdr_param
@@ -246,7 +246,7 @@ def test_the_sync_says_where_it_stands_in_doctor_and_health(sim, clock, client, 
 
 def test_a_database_error_while_noting_calls_does_not_stop_the_poll(sim, clock, caplog):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
-    with refusing("insert", "calls_awaitedcdr"):
+    with refusing("insert", "calls_trackedcall"):
         poll(clock)  # broadcast, stored, not failed
     assert channel in read_snapshot().calls
     assert "Could not note 1 new and 0 ended calls" in caplog.text
@@ -264,7 +264,7 @@ def lookups_of(sim: PbxSimulator, start: datetime) -> list[tuple[datetime, datet
     return [
         (low, high)
         for low, high in cdr_windows(sim)
-        if low <= start <= high and high - low <= 2 * cdr_sync.MATCH_TOLERANCE
+        if low <= start <= high and high - low <= 2 * tracked_calls.LOOKUP_MARGIN
     ]
 
 
@@ -277,7 +277,7 @@ def test_a_call_whose_end_the_database_missed_is_closed_at_the_next_change(sim, 
     sync(clock)  # the cursor has passed the call's start
     sim.end_call(first)
     clock.advance(seconds=2)
-    with refusing("update", "calls_awaitedcdr"):
+    with refusing("update", "calls_trackedcall"):
         poll(clock)  # the end is not noted
     sim.add_call("905441112233", "111", callinfo=CALLINFO_TALKING)
     clock.advance(seconds=2)
@@ -315,6 +315,9 @@ def test_a_call_whose_row_never_comes_is_asked_less_and_less_then_left_to_the_sw
 
     assert cdr_sync.sync_status(clock()).awaiting == 0
     assert "Gave up waiting for the CDR rows of 1 calls" in caplog.text
+    # It stays, a call known only from the live panel.
+    [tracked] = TrackedCall.objects.all()
+    assert (tracked.channel, tracked.record, tracked.given_up_at) == (channel, None, clock())
 
 
 def test_a_call_in_progress_when_a_three_day_cdr_fault_starts_reaches_history(sim, clock, caplog):
@@ -366,12 +369,16 @@ def test_a_call_in_progress_when_the_stack_stops_for_three_days_reaches_history(
     assert cdr_sync.sync_status(clock()).awaiting == 0
 
 
-def test_a_call_still_live_when_redis_is_flushed_is_awaited_once(sim, clock, live_redis):
+def test_a_call_still_live_when_redis_is_flushed_is_awaited_once_and_keeps_its_key(
+    sim, clock, live_redis
+):
     channel = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
     poll(clock)
+    key = read_snapshot().calls[channel].key
     clock.advance(minutes=10, seconds=0.6)  # the inferred start may now differ by a second
     live_redis.flushdb()
     poll(clock)  # a fresh live state: the call is new to it, not to the history
+    assert read_snapshot().calls[channel].key == key
     sim.end_call(channel)
     clock.advance(seconds=2)
     poll(clock)
@@ -379,6 +386,32 @@ def test_a_call_still_live_when_redis_is_flushed_is_awaited_once(sim, clock, liv
     sync(clock)
 
     assert_every_row_stored_once(sim)
+    assert cdr_sync.sync_status(clock()).awaiting == 0
+    assert TrackedCall.objects.get().key.hex == key
+
+
+def test_each_call_the_poller_saw_is_joined_to_its_own_row(sim, clock):
+    first = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
+    poll(clock)
+    clock.advance(minutes=1)
+    second = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)  # the same caller, again
+    poll(clock)
+    keys = {channel: call.key for channel, call in read_snapshot().calls.items()}
+    clock.advance(minutes=3)
+    sim.end_call(second)  # the later call ends first: its row comes first
+    clock.advance(seconds=2)
+    poll(clock)
+    clock.advance(minutes=2)
+    sim.end_call(first)
+    clock.advance(seconds=2)
+    poll(clock)
+    sync(clock)
+
+    joined = {
+        tracked.key.hex: tracked.record.calldate
+        for tracked in TrackedCall.objects.select_related("record")
+    }
+    assert joined == {keys[first]: START, keys[second]: START + timedelta(minutes=1)}
     assert cdr_sync.sync_status(clock()).awaiting == 0
 
 
@@ -468,7 +501,7 @@ def test_the_task_limits_and_the_lock_follow_the_api_timeout(settings):
 def test_one_row_never_settles_two_calls_of_one_caller(sim, clock):
     first = sim.add_call(CALLER, "110", callinfo=CALLINFO_TALKING)
     clock.advance(seconds=30)
-    second = sim.add_call(CALLER, "111", callinfo=CALLINFO_TALKING)  # within MATCH_TOLERANCE
+    second = sim.add_call(CALLER, "111", callinfo=CALLINFO_TALKING)  # in the same lookup window
     poll(clock)
     clock.advance(minutes=5)
     sim.end_call(first)

@@ -193,6 +193,31 @@ def test_a_state_change_keeps_what_was_read_of_the_parties_and_equals_a_fresh_re
     before = replace(first_poll(active())["SIP/trunk-1"], customer=AYSE)
     answered = active(callinfo="Konuşuyor", calltype="Kuyruk(631)", elapsed=40)
     [call] = diff_calls({before.channel: before}, [answered], T0 + timedelta(seconds=30)).changed
-    fresh = to_live_call(answered, T0 + timedelta(seconds=30))
+    fresh = to_live_call(answered, T0 + timedelta(seconds=30), before.key)
     assert call == replace(fresh, started_at=before.started_at, customer=AYSE)
     assert (call.queue, call.ringing) == ("631", False)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{}, {"callinfo": "Konuşuyor"}, {"dst": "111"}, {"src": "905329999999"}],
+    ids=["ticking", "state", "callee", "caller"],
+)
+def test_a_call_keeps_the_key_of_its_first_poll_whatever_changes(change):
+    previous = first_poll(active())
+    diff = diff_calls(previous, [active(elapsed=30, **change)], T0 + timedelta(seconds=25))
+    assert diff.calls["SIP/trunk-1"].key == previous["SIP/trunk-1"].key
+
+
+def test_every_new_call_gets_a_key_of_its_own():
+    calls = first_poll(*(active(channel=f"SIP/trunk-{n}") for n in range(50)))
+    keys = {call.key for call in calls.values()}
+    assert len(keys) == 50
+    assert all(len(key) == 32 and int(key, 16) >= 0 for key in keys)  # uuid4 hex
+
+
+def test_a_call_seen_anew_can_be_given_back_the_key_it_had():
+    diff = diff_calls({}, [active(channel="SIP/a"), active(channel="SIP/b")], T0)
+    given = diff.with_keys({"SIP/a": "a" * 32})
+    assert [c.key for c in given.added] == ["a" * 32, diff.calls["SIP/b"].key]
+    assert given.calls["SIP/a"].key == "a" * 32

@@ -136,6 +136,19 @@ def test_a_call_stored_without_a_field_this_version_sends_is_encoded_anew(live_r
     assert all("ringing" in call for call in json.loads(snapshot.load_snapshot_text())["calls"])
 
 
+def test_calls_stored_before_calls_had_keys_get_one_that_the_next_poll_keeps(live_redis):
+    older = stored_state(2).message()
+    for call in older["calls"]:
+        del call["key"]  # as a version before keys stored it
+    live_redis.set(SNAPSHOT_KEY, payloads.encode(older))
+    state = read_snapshot()
+    keys = {channel: call.key for channel, call in state.calls.items()}
+    assert len(set(keys.values())) == 2
+    save_state(replace(state, seq=42))
+    snapshot.forget_remembered_state()  # as another process reads it
+    assert {channel: call.key for channel, call in read_snapshot().calls.items()} == keys
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "[]", '{"run": "r", "seq": 1', '{"run":"r","seq":1,"calls":[{"channel":"x"}'],

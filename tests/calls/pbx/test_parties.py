@@ -34,7 +34,9 @@ CALLS = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("src", "dst", "calltype"), CALLS)
 def test_a_call_is_classified_alike_live_and_in_history(src, dst, calltype):
-    live = to_live_call(ActiveCall("SIP/trunk-1", src, dst, "Kuyruk(630)", "Konuşuyor", 5), NOW)
+    live = to_live_call(
+        ActiveCall("SIP/trunk-1", src, dst, "Kuyruk(630)", "Konuşuyor", 5), NOW, "k"
+    )
     row = {"id": "1", "calldate": "27.11.2026 15:42:07", "calltype": calltype, "src": src,
            "dst": dst, "duration": "12,5", "disposition": "ANSWERED"}  # fmt: skip
     store_records([parse_cdr_record(row)])
