@@ -291,6 +291,43 @@ BENCHMARKS = [
         live=True,
     ),
     Benchmark(
+        "note_saving",
+        lambda backend, quick: [
+            [
+                backend,
+                *_sizes(quick, clients=("200", "1000"), writers=("5", "10"), calls=("20", "40")),
+            ]
+        ],
+        {
+            "note_saving": Table(
+                "with 1,000 panels connected and calls flowing: a note's save p95 under 100 ms, "
+                "the push p95 within 50 ms of the same run without writers",
+                lambda r: (
+                    r["save_p95_ms"] is not None
+                    and r["save_p95_ms"] < 100
+                    and r["save_failures"] == 0
+                    and r["missed_pushes"] == 0
+                    and (r["push_p95_change_ms"] or 0) <= 50
+                ),
+                (
+                    "clients",
+                    "writers",
+                    "saves",
+                    "save_failures",
+                    "save_p50_ms",
+                    "save_p95_ms",
+                    "save_p99_ms",
+                    "push_p95_baseline_ms",
+                    "push_p95_ms",
+                    "push_p95_change_ms",
+                    "missed_pushes",
+                    "cpu_pct",
+                ),
+            )
+        },
+        live=True,
+    ),
+    Benchmark(
         "live_fanout",
         lambda backend, quick: [
             [backend, *_sizes(quick, clients=("200", "1000"), seconds=("10", "30"))]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from calls.history.records import timeline
-from calls.models import HangupAttempt
+from calls.models import HangupAttempt, WrapUpCode, WrapUpQueue
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 
@@ -25,6 +25,24 @@ class HangupAttemptAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(WrapUpCode)
+class WrapUpCodeAdmin(admin.ModelAdmin):
+    """The codes agents file calls under. A code calls carry cannot be deleted: deactivate it."""
+
+    list_display = ["name_tr", "name_en", "colour", "order", "active"]
+    list_editable = ["order", "active"]
+    list_filter = ["active"]
+    search_fields = ["name_tr", "name_en"]
+
+
+@admin.register(WrapUpQueue)
+class WrapUpQueueAdmin(admin.ModelAdmin):
+    """Queues whose calls need a wrap-up code before their wrap-up is done."""
+
+    list_display = ["queue", "code_required"]
+    list_editable = ["code_required"]
 
 
 class CustomerWithCallsAdmin(CustomerAdmin):

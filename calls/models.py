@@ -6,8 +6,11 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -160,6 +163,15 @@ class CallRecord(models.Model):
     def answered(self) -> bool:
         return self.disposition == self.Disposition.ANSWERED
 
+    @property
+    def work(self) -> CallWork | None:
+        """The agent's note and wrap-up code, once the CDR sync has joined this record to the
+        call the poller saw (docs/history.md); select_related("tracked_call__work__wrap_up")."""
+        try:
+            return self.tracked_call.work
+        except ObjectDoesNotExist:
+            return None
+
 
 class CallHourStat(models.Model):
     """Call counts per UTC hour, direction, queue and extension, kept up to date by the CDR sync.
@@ -268,6 +280,116 @@ class TrackedCall(models.Model):
     def awaiting(self) -> bool:
         """Whether the sync still looks for this call's row."""
         return self.record_id is None and self.given_up_at is None
+
+
+class WrapUpCode(models.Model):
+    """How a call ended, as the agent files it: a list the administrators keep.
+
+    A code is deactivated rather than deleted once calls carry it (it is protected): old calls
+    keep showing it, new ones cannot pick it.
+    """
+
+    name_tr = models.CharField(_("name (Turkish)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    colour = models.CharField(
+        _("colour"),
+        max_length=7,
+        default="#64748b",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour as #rrggbb."))],
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "name_tr", "pk"]
+        verbose_name = _("wrap-up code")
+        verbose_name_plural = _("wrap-up codes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the page (Turkish unless English is chosen)."""
+        return self.name_en if (get_language() or "tr").startswith("en") else self.name_tr
+
+
+class WrapUpQueue(models.Model):
+    """A queue whose calls must be given a wrap-up code before their wrap-up is done."""
+
+    queue = models.CharField(_("queue"), max_length=20, unique=True)
+    code_required = models.BooleanField(_("wrap-up code required"), default=True)
+
+    class Meta:
+        ordering = ["queue"]
+        verbose_name = _("queue's wrap-up rule")
+        verbose_name_plural = _("queues' wrap-up rules")
+
+    def __str__(self) -> str:
+        return self.queue
+
+
+class CallWork(models.Model):
+    """The agent's work on one call: the note and the wrap-up code (calls.work).
+
+    It belongs to the tracked call, so it is on the call's history row once the CDR sync has
+    joined the two (docs/history.md).
+    """
+
+    call = models.OneToOneField(
+        TrackedCall, on_delete=models.CASCADE, related_name="work", verbose_name=_("call")
+    )
+    note = models.TextField(_("note"), blank=True)
+    wrap_up = models.ForeignKey(
+        WrapUpCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("wrap-up code"),
+    )
+    wrapped_up_at = models.DateTimeField(_("wrapped up at"), null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    author_name = models.CharField(_("written by"), max_length=150)  # survives the user
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("call work")
+        verbose_name_plural = _("call work")
+        permissions = [("change_any_callwork", _("Can change any agent's call notes"))]
+
+    def __str__(self) -> str:
+        return f"{self.call} {self.author_name}"
+
+
+class CallWorkChange(models.Model):
+    """One change of a call's work: who, when, before and after (calls.work.saving)."""
+
+    work = models.ForeignKey(CallWork, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    username = models.CharField(_("username"), max_length=150)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    note_before = models.TextField(_("note before"), blank=True)
+    note_after = models.TextField(_("note after"), blank=True)
+    wrap_up_before = models.CharField(_("wrap-up code before"), max_length=60, blank=True)
+    wrap_up_after = models.CharField(_("wrap-up code after"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("change of call work")
+        verbose_name_plural = _("changes of call work")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username}"
 
 
 class CdrSyncState(models.Model):

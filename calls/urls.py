@@ -1,9 +1,24 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from calls.history import views as history_views
 from calls.panel import views
+
+
+class CallKeyConverter:
+    """A call's lasting key: 32 lower-case hex digits (calls.live.diff.new_call_key)."""
+
+    regex = "[0-9a-f]{32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(CallKeyConverter, "call_key")
 
 app_name = "calls"
 
@@ -11,7 +26,9 @@ urlpatterns = [
     path("", views.panel, name="panel"),
     path("profile/", views.profile, name="profile"),
     path("calls/caller/", views.caller, name="caller"),
+    path("calls/caller/customer/", views.add_caller, name="add-caller"),
     path("calls/hangup/", views.hangup, name="hangup"),
+    path("calls/<call_key:key>/work/", views.call_work, name="call-work"),
     path("history/", history_views.history, name="history"),
     path("callbacks/", history_views.callbacks, name="callbacks"),
     path("callbacks/done/", history_views.callback_done, name="callback-done"),

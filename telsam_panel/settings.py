@@ -273,6 +273,11 @@ TELSAM_CDR_SYNC_INTERVAL = _load(
 TELSAM_POLL_INTERVAL = _load(
     env.float, "TELSAM_POLL_INTERVAL", 2.0, validate=Range(min=0.5, max=300)
 )
+# How long after a call ended its agent may change the note and wrap-up code they wrote on it
+# (supervisors: always).
+TELSAM_NOTE_EDIT_MINUTES = _load(
+    env.float, "TELSAM_NOTE_EDIT_MINUTES", 60.0, validate=Range(min=0, max=43200)
+)
 
 # One poll per interval. A poll that waited in the queue longer than an interval is dropped
 # (`expires`) rather than run late, so a stalled worker does not come back to a burst of polls.

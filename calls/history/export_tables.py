@@ -18,6 +18,8 @@ HISTORY_COLUMNS = [
     "result",
     "queue",
     "userfield",
+    "wrap_up",
+    "note",
 ]
 CALLBACK_COLUMNS = ["number", "customer", "last_missed_call", "missed_calls"]
 _DATE = "%Y-%m-%d %H:%M:%S"
@@ -37,10 +39,13 @@ def history_table(records: QuerySet[CallRecord]) -> Table:
         "disposition",
         "queue",
         "userfield",
+        "tracked_call__work__wrap_up__name_tr",
+        "tracked_call__work__note",
     ]
 
     def row(record: tuple) -> list[object]:
-        calldate, direction, src, dst, customer, duration, disposition, queue, userfield = record
+        calldate, direction, src, dst, customer, duration, disposition, queue, *rest = record
+        userfield, wrap_up, note = rest
         return [
             calldate.astimezone(zone).strftime(_DATE),
             direction,
@@ -51,6 +56,8 @@ def history_table(records: QuerySet[CallRecord]) -> Table:
             disposition,
             queue,
             userfield,
+            wrap_up or "",
+            note or "",
         ]
 
     return Table("calls", HISTORY_COLUMNS, newest_first(records, "calldate", values, row))

@@ -14,7 +14,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord, PendingCallback
+from calls.models import CallRecord, PendingCallback, WrapUpCode
 from customers.phones import try_normalize
 
 ANSWERED = CallRecord.Disposition.ANSWERED
@@ -62,6 +62,10 @@ class HistoryFilterForm(forms.Form):
         label=_("Result"), required=False, choices=[("", "—"), *CallRecord.Disposition.choices]
     )
     queue = forms.CharField(label=_("Queue"), required=False, max_length=20)
+    # Deactivated codes too: old calls carry them.
+    wrap_up = forms.ModelChoiceField(
+        label=_("Wrap-up code"), required=False, queryset=WrapUpCode.objects.all()
+    )
 
     def clean(self):
         data = super().clean()
@@ -88,6 +92,8 @@ class HistoryFilterForm(forms.Form):
         for name in ("direction", "disposition", "queue"):
             if data.get(name):
                 records = records.filter(**{name: data[name]})
+        if data.get("wrap_up"):
+            records = records.filter(tracked_call__work__wrap_up=data["wrap_up"])
         return records
 
 
@@ -129,7 +135,8 @@ def timeline(numbers: Iterable[str], customer_id: int | None = None, limit: int 
     today = calls.filter(calldate__gte=start, calldate__lt=end).aggregate(
         calls=Count("id"), unanswered=Count("id", filter=~Q(disposition=ANSWERED))
     )
-    return {"recent": list(calls.order_by("-calldate")[:limit]), "today": today}
+    recent = calls.select_related("tracked_call__work__wrap_up").order_by("-calldate")[:limit]
+    return {"recent": list(recent), "today": today}
 
 
 CALLBACK_DAYS = 7  # a missed call older than a week is history, not a callback to make

@@ -12,6 +12,7 @@ from the live panel. Why the waits are built this way: `calls.history.cdr_sync`.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,7 +103,11 @@ def note_live_calls(
                 seen = still_open.filter(channel__in=[_channel(c.channel) for c in added])
                 known = set(seen.values_list("channel", flat=True))
                 TrackedCall.objects.bulk_create(
-                    [_tracked(call) for call in added if _channel(call.channel) not in known],
+                    [
+                        tracked_call_of(call)
+                        for call in added
+                        if _channel(call.channel) not in known
+                    ],
                     ignore_conflicts=True,
                 )
     except DatabaseError as exc:
@@ -115,9 +120,10 @@ def note_live_calls(
         )
 
 
-def _tracked(call: SeenCall) -> TrackedCall:
+def tracked_call_of(call: SeenCall) -> TrackedCall:
+    """The (unsaved) row of a live call, as the poll notes it."""
     return TrackedCall(
-        key=call.key,
+        key=uuid.UUID(call.key),
         channel=_channel(call.channel),
         src=clip_to_column(TrackedCall, "src", call.src),
         dst=clip_to_column(TrackedCall, "dst", call.dst),

@@ -15,6 +15,7 @@ from calls.history import exports
 from calls.history.export_tables import callbacks_table, history_table
 from calls.history.records import HistoryFilterForm, mark_called_back, pending_callbacks, totals
 from calls.history.stats import build_stats
+from calls.history.wrap_up_stats import wrap_up_report
 from calls.models import CallRecord
 from customers.linking import customers_for_numbers
 from customers.models import Customer
@@ -34,7 +35,9 @@ def history(request: HttpRequest) -> HttpResponse:
         form = HistoryFilterForm({})
     records = CallRecord.objects.none()
     if form.is_valid():
-        records = form.filter(CallRecord.objects.select_related("customer"))
+        records = form.filter(
+            CallRecord.objects.select_related("customer", "tracked_call__work__wrap_up")
+        )
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)
@@ -92,9 +95,10 @@ def stats(request: HttpRequest) -> HttpResponse:
     data.setdefault("date_from", today)
     data.setdefault("date_to", today)
     form = HistoryFilterForm(data)
-    report = (
-        build_stats(form.cleaned_data["date_from"], form.cleaned_data["date_to"])
-        if form.is_valid()
-        else None
+    report = wrap_ups = None
+    if form.is_valid():
+        days = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+        report, wrap_ups = build_stats(*days), wrap_up_report(*days)
+    return render(
+        request, "calls/stats.html", {"form": form, "report": report, "wrap_ups": wrap_ups}
     )
-    return render(request, "calls/stats.html", {"form": form, "report": report})

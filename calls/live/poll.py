@@ -24,6 +24,7 @@ from calls.live import payloads
 from calls.live.diff import CallsDiff, diff_calls
 from calls.live.matching import match_numbers
 from calls.live.payloads import PbxPayload
+from calls.live.rematch import rematch_asked
 from calls.live.snapshot import (
     POLL_LOCK_KEY,
     LiveState,
@@ -106,9 +107,12 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
         diff = diff_calls(previous.calls, fetched, now)
         if fresh and diff.added:
             diff = diff.with_keys(_keys_they_had(diff))
-        # New numbers every poll; now and then also the unknown callers still on the line, in case
-        # an agent has just added them as customers.
-        numbers = diff.numbers_to_match(all_unknown=previous.seq % _REMATCH_EVERY_POLLS == 0)
+        # New numbers every poll; also the unknown callers still on the line when customers'
+        # numbers changed (calls.live.rematch), and now and then in any case.
+        asked = rematch_asked()
+        numbers = diff.numbers_to_match(
+            all_unknown=asked or previous.seq % _REMATCH_EVERY_POLLS == 0
+        )
         if numbers:
             diff = diff.with_customers(match_numbers(numbers))
         pbx = {"ok": True, "last_ok_at": now.isoformat(), "error": None, "reason": None}

@@ -50,10 +50,21 @@ def caller_card(raw_number: str) -> dict[str, Any]:
             }
             for customer in customers
         ],
-        "recent_calls": [{"text": describe(call)} for call in history["recent"]] if history else [],
+        "recent_calls": [recent_call(call) for call in history["recent"]] if history else [],
         "summary": _("Called %(calls)d times today, %(unanswered)d unanswered.") % history["today"]
         if history
         else "",
+    }
+
+
+def recent_call(call: CallRecord) -> dict:
+    """A line of the caller's history, with the agent's note and wrap-up code on it, if any."""
+    work = call.work
+    code = work.wrap_up if work else None
+    return {
+        "text": describe(call),
+        "note": work.note if work else "",
+        "wrap_up": {"name": code.name, "colour": code.colour} if code else None,
     }
 
 

@@ -5,7 +5,9 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import AgentProfile
+from calls.models import AgentProfile, WrapUpCode
+from calls.work.saving import MAX_NOTE_CHARS
+from customers.phones import from_pbx
 
 _EXTENSION = re.compile(r"\d{2,6}")
 
@@ -29,3 +31,28 @@ class AgentProfileForm(forms.ModelForm):
                 params={"bad": ", ".join(bad)},
             )
         return ", ".join(dict.fromkeys(parts))
+
+
+class CallWorkForm(forms.Form):
+    """A save of a call's work: the fields the page sends (a missing one stays as it is)."""
+
+    note = forms.CharField(required=False, max_length=MAX_NOTE_CHARS, strip=False)
+    wrap_up = forms.ModelChoiceField(
+        queryset=WrapUpCode.objects.filter(active=True), required=False
+    )
+    finish = forms.BooleanField(required=False)
+
+
+class CallerCustomerForm(forms.Form):
+    """An unknown caller added as a customer from the screen-pop: the number as the PBX sent it."""
+
+    number = forms.CharField(max_length=40)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=5000, required=False)
+
+    def clean_number(self) -> str:
+        e164 = from_pbx(self.cleaned_data["number"])
+        if e164 is None:
+            raise forms.ValidationError(_("This is not a phone number a customer can have."))
+        return e164

@@ -10,17 +10,23 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calls.access import LIVE_CALLS, requires
-from calls.models import AgentProfile, HangupAttempt
+from calls.access import LIVE_CALLS, SEE_CALLS, requires
+from calls.models import AgentProfile, CallWork, HangupAttempt
 from calls.panel.caller_card import caller_card
-from calls.panel.forms import AgentProfileForm
+from calls.panel.forms import AgentProfileForm, CallerCustomerForm, CallWorkForm
 from calls.panel.hangup import HANGUP_PERMISSION, hangup_call
 from calls.pbx import is_valid_channel
+from calls.work.payloads import work_payload
+from calls.work.saving import KEEP, WorkRefused, save_work, tracked_call
+from customers.models import customer_admin_url
+from customers.services import customer_create
 
 POP_ALL_PERMISSION = "calls.pop_all_calls"
+ADD_CUSTOMER_PERMISSION = "customers.add_customer"
 logger = logging.getLogger(__name__)
 
 
@@ -36,6 +42,10 @@ def panel(request: HttpRequest) -> HttpResponse:
         "canHangup": request.user.has_perm(HANGUP_PERMISSION),
         "hangupUrl": reverse("calls:hangup"),
         "callerUrl": reverse("calls:caller"),
+        "canAddCustomer": request.user.has_perm(ADD_CUSTOMER_PERMISSION),
+        "addCallerUrl": reverse("calls:add-caller"),
+        # The call's key replaces the zeros (a URL the page can build for any call).
+        "workUrl": reverse("calls:call-work", args=["0" * 32]),
         "loginUrl": f"{reverse('login')}?next={reverse('calls:panel')}",
         "userId": request.user.pk,
     }
@@ -103,4 +113,61 @@ def hangup(request: HttpRequest) -> JsonResponse:
     }
     return JsonResponse(
         {"ok": False, "error": errors[attempt.result]}, status=_HANGUP_STATUS[attempt.result]
+    )
+
+
+@requires(SEE_CALLS, json=True)
+@require_http_methods(["GET", "POST"])
+def call_work(request: HttpRequest, key: str) -> JsonResponse:
+    """GET → the call's note and wrap-up code; POST note=…, wrap_up=<id or empty>, finish=1 →
+    saves what is sent (docs/call-work.md). 400 for a bad field, 403 when the user may not
+    change it, 404 for a call neither live nor in the database."""
+    call = tracked_call(key)
+    if call is None:
+        return JsonResponse({"ok": False, "error": _("This call is not known.")}, status=404)
+    now = timezone.now()
+    if request.method == "POST":
+        form = CallWorkForm(request.POST)
+        if not form.is_valid():
+            error = next(iter(form.errors.values()))[0]
+            return JsonResponse({"ok": False, "error": error}, status=400)
+        try:
+            work = save_work(
+                call,
+                request.user,
+                note=form.cleaned_data["note"] if "note" in request.POST else None,
+                wrap_up=form.cleaned_data["wrap_up"] if "wrap_up" in request.POST else KEEP,
+                finish=form.cleaned_data["finish"],
+                now=now,
+            )
+        except WorkRefused as exc:
+            return JsonResponse({"ok": False, "error": str(exc)}, status=exc.status)
+    else:
+        work = CallWork.objects.filter(call=call).select_related("wrap_up").first()
+    return JsonResponse({"ok": True, **work_payload(call, work, request.user, now)})
+
+
+@requires(*LIVE_CALLS, ADD_CUSTOMER_PERMISSION, json=True)
+@require_POST
+def add_caller(request: HttpRequest) -> JsonResponse:
+    """POST number=<as the PBX sent it>, name, company, notes → the new customer; the live calls
+    show it within a poll (calls.live.rematch). 400 with the first problem."""
+    form = CallerCustomerForm(request.POST)
+    if not form.is_valid():
+        error = next(iter(form.errors.values()))[0]
+        return JsonResponse({"ok": False, "error": error}, status=400)
+    data = form.cleaned_data
+    customer = customer_create(
+        name=data["name"], company=data["company"], notes=data["notes"], phones=[data["number"]]
+    )
+    return JsonResponse(
+        {
+            "ok": True,
+            "customer": {
+                "id": customer.pk,
+                "name": customer.name,
+                "company": customer.company,
+                "url": customer_admin_url(customer.pk),
+            },
+        }
     )

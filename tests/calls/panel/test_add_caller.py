@@ -1,0 +1,73 @@
+"""An unknown caller added as a customer from the screen-pop: the customer is created with the
+number, and the very next poll shows the call with the new name, without waiting for the poll's
+periodic rematch. Real poll against the simulator over HTTP, real Redis."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from calls.live.poll import poll_active_calls
+from calls.live.snapshot import read_snapshot
+from customers.models import Customer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
+
+URL = reverse("calls:add-caller")
+CALLER = "905559998877"
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_caller_added_from_the_pop_has_their_name_on_the_next_poll(
+    pbx_settings, alice, django_capture_on_commit_callbacks
+):
+    channel = pbx_settings.sim.add_call(CALLER, "110", callinfo="Çalıyor")
+    poll_active_calls()
+    poll_active_calls()  # past the first poll, which matches every caller anyway
+    assert read_snapshot().calls[channel].customer is None
+
+    with django_capture_on_commit_callbacks(execute=True):  # the announcement after the commit
+        added = logged_in(alice).post(
+            URL, {"number": CALLER, "name": "Yeni Müşteri", "company": "Yeni A.Ş.", "notes": "Pop"}
+        )
+    assert added.status_code == 200, added.content
+    customer = Customer.objects.get()
+    assert added.json()["customer"]["id"] == customer.pk
+    assert list(customer.phones.values_list("number", flat=True)) == ["+905559998877"]
+
+    poll_active_calls()
+    assert read_snapshot().calls[channel].customer.name == "Yeni Müşteri"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"number": CALLER, "name": ""},
+        {"number": "110", "name": "Bir Dahili"},  # an extension is no customer's number
+        {"number": "x" * 41, "name": "Uzun"},
+    ],
+    ids=["no name", "an extension", "too long"],
+)
+def test_a_bad_form_gets_a_clear_400_and_creates_nothing(alice, data):
+    response = logged_in(alice).post(URL, data)
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert not Customer.objects.exists()
+
+
+def test_someone_who_may_not_add_customers_cannot_add_the_caller(db):
+    viewer = get_user_model().objects.create_user("viewer", password="viewer-pass-1")
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_callrecord", "view_customer"])
+    )
+    response = logged_in(viewer).post(URL, {"number": CALLER, "name": "Yeni"})
+    assert response.status_code == 403
+    assert not Customer.objects.exists()
