@@ -98,3 +98,28 @@ def test_a_note_typed_while_it_rings_is_wrapped_up_with_a_code_and_is_on_the_his
     expect(history_row.locator("td.note")).to_contain_text(NOTE)
     expect(history_row.locator("td.note")).to_contain_text("alice")
     expect(history_row.locator("td.wrap-up")).to_have_text("Çözüldü")
+
+
+def test_a_dismissed_pop_keeps_what_was_typed_and_a_wrap_up_card_left_alone_closes_itself(
+    sim, page_for, wrap_up_codes
+):
+    page = page_for(ALICE)
+    assert page.evaluate("() => window.telsamPanel.pops.options.wrapUpSeconds") == 120
+    channel = sim.add_call(AYSE.pbx_number, "110", callinfo=RINGING, calltype="Kuyruk(630)")
+    card = pop(page, channel)
+    expect(card.locator("textarea.work-note")).to_be_editable(timeout=ARRIVAL_MS)
+
+    card.locator("textarea.work-note").fill("Yarın tekrar arayacak")
+    card.locator("button.pop-close").click()  # at once: no time for the typing delay
+    expect(card).to_have_count(0)
+    page.reload()
+    expect(pop(page, channel).locator("textarea.work-note")).to_have_value(
+        "Yarın tekrar arayacak", timeout=ARRIVAL_MS
+    )
+
+    # TELSAM_WRAPUP_CARD_SECONDS, shortened for this page so the test need not wait two minutes.
+    page.evaluate("() => { window.telsamPanel.pops.options.wrapUpSeconds = 2; }")
+    sim.end_call(channel, disposition="ANSWERED")
+    card = pop(page, channel)
+    expect(card).to_have_class(re.compile(r"\bis-wrap-up\b"), timeout=ARRIVAL_MS)
+    expect(card).to_have_count(0, timeout=10_000)
