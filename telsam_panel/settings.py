@@ -278,6 +278,11 @@ TELSAM_POLL_INTERVAL = _load(
 TELSAM_NOTE_EDIT_MINUTES = _load(
     env.float, "TELSAM_NOTE_EDIT_MINUTES", 60.0, validate=Range(min=0, max=43200)
 )
+# How long the pop's wrap-up card of an ended call stays before it closes itself (0: until the
+# agent saves or dismisses it).
+TELSAM_WRAPUP_CARD_SECONDS = _load(
+    env.float, "TELSAM_WRAPUP_CARD_SECONDS", 120.0, validate=Range(min=0, max=86400)
+)
 
 # One poll per interval. A poll that waited in the queue longer than an interval is dropped
 # (`expires`) rather than run late, so a stalled worker does not come back to a burst of polls.

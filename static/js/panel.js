@@ -21,6 +21,8 @@ const pops = new ScreenPops({
   extensions: config.extensions,
   popAll: config.popAll,
   callerUrl: config.callerUrl,
+  workUrl: config.workUrl,
+  wrapUpSeconds: config.wrapUpSeconds,
 });
 
 const connection = new LiveConnection({
