@@ -3,6 +3,7 @@
 // note and wrap-up code (call-work.js); when the call ends it becomes a wrap-up card, which closes
 // once the wrap-up is saved, dismissed, or left alone for `wrapUpSeconds`.
 
+import { unknownCallerBody } from "./add-caller.js";
 import { CallWork } from "./call-work.js";
 import { el, gettext, interpolate } from "./format.js";
 
@@ -35,6 +36,7 @@ export class ScreenPops {
   }
 
   async consider(call) {
+    this.customerFound(call);
     if (this.considered.has(call.channel) || !this.wants(call)) return;
     this.considered.add(call.channel);
     if (!(await claim(call.channel, this.releases))) return; // another tab of this agent shows it
@@ -53,6 +55,29 @@ export class ScreenPops {
       );
     }
     notify(call, card);
+  }
+
+  /**
+   * A diff brought a customer for a call whose open card still says "Unknown caller": someone
+   * added them (in another panel, or the admin), so the card shows them as a new pop would, and
+   * nobody types the same customer in twice.
+   */
+  async customerFound(call) {
+    const card = this.cards.get(call.channel);
+    if (!call.customer || !card || !card.classList.contains("is-unknown")) return;
+    if (card.classList.contains("is-adding")) return; // its own form's answer shows the customer
+    card.classList.remove("is-unknown"); // once, while the card's data is on its way
+    try {
+      const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      this.fill(card, call, await response.json());
+    } catch {
+      // As it was: the calls table has the name all the same, and the call's next change retries.
+      card.classList.add("is-unknown");
+    }
   }
 
   /** The call is over: its card becomes a wrap-up card (or goes), and this tab forgets the call. */
@@ -156,11 +181,7 @@ export class ScreenPops {
     const body = card.querySelector(".pop-body");
     if (caller.customers.length === 0) {
       card.classList.add("is-unknown");
-      const add = el("a", "button pop-add", gettext("Add customer"));
-      add.href = caller.add_url;
-      add.target = "_blank";
-      add.rel = "noopener";
-      body.replaceChildren(el("p", "pop-unknown", gettext("Unknown caller")), add);
+      body.replaceChildren(unknownCallerBody(call, caller));
       return;
     }
     const parts = [];
