@@ -9,10 +9,14 @@ in the same run, is the baseline.
 Prints one JSON line (`note_saving`):
 
 - `save_p50/p95/p99_ms`: one note save, request to answer;
-- `push_p95_ms`, `push_p95_baseline_ms` and `push_p95_change_ms`: call start → a client received
-  it, with and without the writers.
+- `push_p95_ms`, `push_p95_baseline_ms`: call start → a client received it, with and without
+  the writers (this includes the wait for the next poll, random per call: up to an interval);
+- `overhead_p95_ms`, `overhead_p95_baseline_ms`, `overhead_p95_change_ms`: the PBX's answer
+  that first held the call → the last client received it, with and without the writers: the
+  part of the push latency the web server's extra work can change.
 
-Targets: a save's p95 under 100 ms, and the push p95 within 50 ms of the baseline.
+Targets: a save's p95 under 100 ms, and the push latency (its own overhead, p95) within 50 ms of
+the baseline.
 
 Usage: python -m bench.note_saving sqlite|postgres [--clients 1000] [--writers 10] [--calls 40]
 """
@@ -123,8 +127,8 @@ def main(argv: list[str]) -> None:
             loaded = measure(bench.sim, stack, fleets, INTERVAL, args.calls, rng, bench.pool)
         change = (
             None
-            if loaded["p95_ms"] is None or baseline["p95_ms"] is None
-            else round(loaded["p95_ms"] - baseline["p95_ms"], 1)
+            if loaded["overhead_p95_ms"] is None or baseline["overhead_p95_ms"] is None
+            else round(loaded["overhead_p95_ms"] - baseline["overhead_p95_ms"], 1)
         )
         emit(
             {
@@ -139,7 +143,9 @@ def main(argv: list[str]) -> None:
                 "save_p99_ms": ms(percentile(writers.latencies, 0.99)),
                 "push_p95_baseline_ms": baseline["p95_ms"],
                 "push_p95_ms": loaded["p95_ms"],
-                "push_p95_change_ms": change,
+                "overhead_p95_baseline_ms": baseline["overhead_p95_ms"],
+                "overhead_p95_ms": loaded["overhead_p95_ms"],
+                "overhead_p95_change_ms": change,
                 "missed_pushes": baseline["missed"] + loaded["missed"],
                 "cpu_pct": loaded["cpu_pct"],
             }
