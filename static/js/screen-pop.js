@@ -13,6 +13,7 @@ export class ScreenPops {
    * @param {string[]} options.extensions  the agent's extensions
    * @param {boolean} options.popAll       a supervisor's choice: every inbound ringing call
    * @param {string} options.callerUrl     GET ?number= → the caller card data
+   * @param {Function} [options.onCard]     (card, call): adds to a new card (the follow-up form)
    */
   constructor(options) {
     this.options = options;
@@ -89,6 +90,7 @@ export class ScreenPops {
     const meta = el("p", "pop-meta", interpolate(gettext("to extension %s"), [call.dst_display]));
     if (call.queue) meta.textContent += ` · ${interpolate(gettext("queue %s"), [call.queue])}`;
     card.append(header, meta, el("div", "pop-body", gettext("Loading…")));
+    if (this.options.onCard) this.options.onCard(card, call);
     this.cards.set(call.channel, card);
     this.options.container.prepend(card);
     return card;
