@@ -56,6 +56,8 @@ export class FollowUps {
     const details = el("details", "pop-follow-up");
     details.append(el("summary", null, gettext("Call back later")));
     const form = el("form", "follow-up-form");
+    // The server checks the time (in the future, within a year) and says why in words.
+    form.noValidate = true;
     const due = el("input");
     due.type = "datetime-local";
     due.name = "due_at";

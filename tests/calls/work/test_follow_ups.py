@@ -79,9 +79,7 @@ def make_due(follow_up: FollowUp) -> None:
     FollowUp.objects.filter(pk=follow_up.pk).update(due_at=timezone.now() - timedelta(seconds=1))
 
 
-def test_a_follow_up_set_on_a_ringing_call_names_its_caller_and_customer(
-    pbx_settings, alice, sam
-):
+def test_a_follow_up_set_on_a_ringing_call_names_its_caller_and_customer(pbx_settings, alice, sam):
     customer = customer_create(name="Ayşe Yılmaz", company="", notes="", phones=["0532 123 45 67"])
     pbx_settings.sim.add_call(AYSE, "110", callinfo="Çalıyor")
     poll_active_calls()
@@ -116,7 +114,8 @@ def test_a_time_without_an_offset_is_the_panels_local_time_and_an_offset_is_hono
     alice, inbound
 ):
     zone = ZoneInfo("Europe/Istanbul")
-    tomorrow = (timezone.now() + timedelta(days=1)).astimezone(zone).replace(second=0, microsecond=0)
+    tomorrow = (timezone.now() + timedelta(days=1)).astimezone(zone)
+    tomorrow = tomorrow.replace(second=0, microsecond=0)
     client = logged_in(alice)
     set_follow_up(client, inbound, alice, due_at=tomorrow.strftime("%Y-%m-%dT%H:%M"))
     in_utc = tomorrow.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S+00:00")
@@ -197,9 +196,7 @@ def test_the_assignee_list_has_everyone_who_can_take_one_and_nobody_else(alice, 
     assert names == ["alice", "root", "sam", "whole"]
 
 
-def test_the_reminder_lists_only_ones_own_follow_ups_that_are_due_and_not_done(
-    alice, sam, inbound
-):
+def test_the_reminder_lists_only_ones_own_follow_ups_that_are_due_and_not_done(alice, sam, inbound):
     client = logged_in(alice)
     for_sam = set_follow_up(client, inbound, sam, note="Sam arasın").json()["follow_up"]["id"]
     later = set_follow_up(client, inbound, sam, note="Sonra").json()["follow_up"]["id"]
@@ -219,9 +216,7 @@ def test_the_reminder_lists_only_ones_own_follow_ups_that_are_due_and_not_done(
     assert logged_in(sam).get(due_url).json()["follow_ups"] == []
 
 
-def test_the_assignee_and_a_supervisor_mark_it_done_another_agent_may_not(
-    alice, sam, bob, inbound
-):
+def test_the_assignee_and_a_supervisor_mark_it_done_another_agent_may_not(alice, sam, bob, inbound):
     set_follow_up(logged_in(sam), inbound, alice)
     follow_up = FollowUp.objects.get()
 
