@@ -1,6 +1,6 @@
 """Follow-ups (calls.work.follow_ups and their endpoints): set on a call for oneself or a
-colleague, validated so that bad input loses nothing and saves nothing, listed for the assignee's
-reminder once due, marked done only by the assignee or a supervisor."""
+colleague; bad input saves nothing and says why (in Turkish, the panel's language); listed for the
+assignee's reminder once due; marked done only by the assignee or a supervisor."""
 
 from __future__ import annotations
 
@@ -126,10 +126,10 @@ def test_a_time_without_an_offset_is_the_panels_local_time_and_an_offset_is_hono
 @pytest.mark.parametrize(
     ("due", "message"),
     [
-        (timedelta(minutes=-1), "The time to call back must be in the future."),
-        (timedelta(days=366), "The time to call back must be within a year."),
-        ("yarın öğlen", "Give the time to call back as a date and time."),
-        ("", "Give the time to call back as a date and time."),
+        (timedelta(minutes=-1), "Geri arama zamanı ileride olmalı."),
+        (timedelta(days=366), "Geri arama zamanı en çok bir yıl sonra olabilir."),
+        ("yarın öğlen", "Geri arama zamanını tarih ve saat olarak girin."),
+        ("", "Geri arama zamanını tarih ve saat olarak girin."),
     ],
 )
 def test_a_due_time_in_the_past_too_far_ahead_or_unreadable_is_refused(
@@ -153,7 +153,7 @@ def test_only_an_active_colleague_holding_the_role_can_be_assigned(alice, inboun
             {"due_at": local(timezone.now() + timedelta(hours=1)), "assignee": assignee},
         )
         assert answer.status_code == 400, assignee
-        assert answer.json()["error"] == "Choose a colleague who can take follow-ups."
+        assert answer.json()["error"] == "Geri arama alabilecek bir çalışma arkadaşı seçin."
     assert not FollowUp.objects.exists()
 
 
@@ -161,7 +161,7 @@ def test_a_call_between_extensions_has_nobody_to_call_back(alice):
     answer = set_follow_up(logged_in(alice), call_between("110", "111"), alice)
     assert (answer.status_code, answer.json()["error"]) == (
         400,
-        "This call has no outside number to call back.",
+        "Bu çağrıda geri aranacak bir dış numara yok.",
     )
 
 
@@ -223,7 +223,7 @@ def test_the_assignee_and_a_supervisor_mark_it_done_another_agent_may_not(alice,
     refused = logged_in(bob).post(done_url(follow_up))
     assert (refused.status_code, refused.json()["error"]) == (
         403,
-        "Only its assignee or a supervisor marks it done.",
+        "Yalnızca arayacak kişi ya da bir süpervizör tamamlandı olarak işaretleyebilir.",
     )
     follow_up.refresh_from_db()
     assert follow_up.done_at is None
@@ -254,3 +254,10 @@ def test_the_callbacks_page_lists_open_follow_ups_and_marks_them_done(alice, sam
     answer = logged_in(sam).post(done_url(follow_up), {"back": "1"})
     assert answer.status_code == 302 and answer.url == reverse("calls:callbacks")
     assert "Teklif için ara" not in logged_in(sam).get(reverse("calls:callbacks")).content.decode()
+
+
+def test_a_note_is_text_on_the_callbacks_page_never_markup(alice, inbound):
+    set_follow_up(logged_in(alice), inbound, alice, note='<img src=x onerror="alert(1)">')
+    page = logged_in(alice).get(reverse("calls:callbacks")).content.decode()
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "<img src=x" not in page
