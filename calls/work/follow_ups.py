@@ -75,6 +75,13 @@ def _holding_all() -> QuerySet:
     return users.values("pk")
 
 
+def _row_id(value: int | str) -> int | None:
+    """A database id from a form or URL, or None: a number too large for the column would make
+    the database raise, not answer "no such row"."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+
+
 def display_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
@@ -96,10 +103,8 @@ def create_follow_up(
             _("A follow-up's note has at most %(count)d characters.") % {"count": MAX_NOTE_CHARS},
             400,
         )
-    try:
-        assignee = assignees().filter(pk=int(assignee_id)).first()
-    except (TypeError, ValueError):
-        assignee = None
+    wanted = _row_id(assignee_id)
+    assignee = assignees().filter(pk=wanted).first() if wanted is not None else None
     if assignee is None:
         raise FollowUpRefused(_("Choose a colleague who can take follow-ups."), 400)
     number = outside_number(call.src, call.dst)
@@ -132,7 +137,10 @@ def mark_done(follow_up_id: int, user, now: datetime) -> FollowUp:
     """Mark the follow-up done: its assignee, or a supervisor (who may change anyone's call
     work). Done twice is done once. Raises FollowUpRefused (404, 403)."""
     with transaction.atomic():
-        follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up_id).first()
+        wanted = _row_id(follow_up_id)
+        follow_up = (
+            FollowUp.objects.select_for_update().filter(pk=wanted).first() if wanted else None
+        )
         if follow_up is None:
             raise FollowUpRefused(_("This follow-up is not known."), 404)
         mine = follow_up.assignee_id == user.pk and user.has_perm(MARK_DONE)

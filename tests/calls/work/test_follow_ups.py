@@ -147,7 +147,7 @@ def test_only_an_active_colleague_holding_the_role_can_be_assigned(alice, inboun
     gone.is_active = False
     gone.save()
     client = logged_in(alice)
-    for assignee in (no_role.pk, gone.pk, 9999, "alice"):
+    for assignee in (no_role.pk, gone.pk, 9999, "alice", "9" * 30, ""):
         answer = client.post(
             create_url(inbound.key.hex),
             {"due_at": local(timezone.now() + timedelta(hours=1)), "assignee": assignee},
@@ -261,3 +261,10 @@ def test_a_note_is_text_on_the_callbacks_page_never_markup(alice, inbound):
     page = logged_in(alice).get(reverse("calls:callbacks")).content.decode()
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
     assert "<img src=x" not in page
+
+
+def test_an_unknown_follow_up_is_404_however_large_its_id(alice):
+    client = logged_in(alice)
+    for id_ in (1, 10**30):
+        answer = client.post(f"/follow-ups/{id_}/done/")
+        assert (answer.status_code, answer.json()["error"]) == (404, "Bu geri arama bilinmiyor.")
