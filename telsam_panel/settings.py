@@ -278,6 +278,11 @@ TELSAM_POLL_INTERVAL = _load(
 TELSAM_NOTE_EDIT_MINUTES = _load(
     env.float, "TELSAM_NOTE_EDIT_MINUTES", 60.0, validate=Range(min=0, max=43200)
 )
+# How long the pop's wrap-up card of an ended call stays before it closes itself (0: until the
+# agent saves or dismisses it).
+TELSAM_WRAPUP_CARD_SECONDS = _load(
+    env.float, "TELSAM_WRAPUP_CARD_SECONDS", 120.0, validate=Range(min=0, max=86400)
+)
 
 # How often an open panel asks whether a follow-up of its user has come due (the reminder).
 TELSAM_FOLLOW_UP_CHECK_SECONDS = _load(

@@ -46,6 +46,7 @@ def panel(request: HttpRequest) -> HttpResponse:
         "addCallerUrl": reverse("calls:add-caller"),
         # The call's key replaces the zeros (a URL the page can build for any call).
         "workUrl": reverse("calls:call-work", args=["0" * 32]),
+        "wrapUpSeconds": settings.TELSAM_WRAPUP_CARD_SECONDS,
         "loginUrl": f"{reverse('login')}?next={reverse('calls:panel')}",
         "userId": request.user.pk,
         # Follow-ups (docs/call-work.md): set from a pop, reminders polled when due. The key

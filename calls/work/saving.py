@@ -68,9 +68,10 @@ def save_work(
         )
     required = code_required(call)
     with transaction.atomic():
-        work = (
-            CallWork.objects.select_for_update().select_related("wrap_up").filter(call=call).first()
-        )
+        # The call's row, locked, serialises saves of its work: two first saves at once (two
+        # tabs) would otherwise both create it.
+        TrackedCall.objects.select_for_update().filter(pk=call.pk).values_list("pk").get()
+        work = CallWork.objects.select_related("wrap_up").filter(call=call).first()
         if not may_write(user, call, work, now):
             raise WorkRefused(_("You may not change the note of this call."), 403)
         if work is None:

@@ -24,6 +24,8 @@ const pops = new ScreenPops({
   extensions: config.extensions,
   popAll: config.popAll,
   callerUrl: config.callerUrl,
+  workUrl: config.workUrl,
+  wrapUpSeconds: config.wrapUpSeconds,
   onCard: (card, call) => followUps.attach(card, call),
 });
 

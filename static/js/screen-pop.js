@@ -1,6 +1,10 @@
 // Screen-pop cards: who is calling, for inbound calls ringing the agent's extensions. One pop per
-// call across all of the agent's tabs; cards stack, can be dismissed and close when the call ends.
+// call across all of the agent's tabs; cards stack and can be dismissed. Each card holds the call's
+// note and wrap-up code (call-work.js); when the call ends it becomes a wrap-up card, which closes
+// once the wrap-up is saved, dismissed, or left alone for `wrapUpSeconds`.
 
+import { unknownCallerBody } from "./add-caller.js";
+import { CallWork } from "./call-work.js";
 import { el, gettext, interpolate } from "./format.js";
 
 const CLAIM_PREFIX = "telsam-pop:";
@@ -13,6 +17,8 @@ export class ScreenPops {
    * @param {string[]} options.extensions  the agent's extensions
    * @param {boolean} options.popAll       a supervisor's choice: every inbound ringing call
    * @param {string} options.callerUrl     GET ?number= → the caller card data
+   * @param {string} [options.workUrl]      a call's work URL, 32 zeros where its key goes
+   * @param {number} [options.wrapUpSeconds] a wrap-up card left alone closes after this (0: never)
    * @param {Function} [options.onCard]     (card, call): adds to a new card (the follow-up form)
    */
   constructor(options) {
@@ -20,6 +26,8 @@ export class ScreenPops {
     this.cards = new Map(); // channel → card element
     this.considered = new Set(); // channels this tab already decided on
     this.releases = new Map(); // channel → releases this tab's claim on its pop
+    this.works = new Map(); // card element → its CallWork
+    this.wrapUps = new Map(); // wrap-up card element → its closing timer (null: none)
     forgetOldClaims();
   }
 
@@ -29,10 +37,13 @@ export class ScreenPops {
   }
 
   async consider(call) {
+    this.customerFound(call);
     if (this.considered.has(call.channel) || !this.wants(call)) return;
     this.considered.add(call.channel);
     if (!(await claim(call.channel, this.releases))) return; // another tab of this agent shows it
     const card = this.renderPlaceholder(call);
+    this.startWork(card, call);
+    if (this.options.onCard) this.options.onCard(card, call);
     try {
       const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
         credentials: "same-origin",
@@ -48,13 +59,39 @@ export class ScreenPops {
     notify(call, card);
   }
 
-  /** The call is over: its card goes, and so does what this tab remembers of it. */
+  /**
+   * A diff brought a customer for a call whose open card still says "Unknown caller": someone
+   * added them (in another panel, or the admin), so the card shows them as a new pop would, and
+   * nobody types the same customer in twice.
+   */
+  async customerFound(call) {
+    const card = this.cards.get(call.channel);
+    if (!call.customer || !card || !card.classList.contains("is-unknown")) return;
+    if (card.classList.contains("is-adding")) return; // its own form's answer shows the customer
+    card.classList.remove("is-unknown"); // once, while the card's data is on its way
+    try {
+      const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      this.fill(card, call, await response.json());
+    } catch {
+      // As it was: the calls table has the name all the same, and the call's next change retries.
+      card.classList.add("is-unknown");
+    }
+  }
+
+  /** The call is over: its card becomes a wrap-up card (or goes), and this tab forgets the call. */
   callEnded(channel) {
     this.considered.delete(channel);
     const release = this.releases.get(channel);
     if (release) release();
     this.releases.delete(channel);
-    this.dismiss(channel);
+    const card = this.cards.get(channel);
+    const work = card && this.works.get(card);
+    if (work && work.wantsWrapUp) this.toWrapUp(card);
+    else this.dismiss(channel);
   }
 
   /** Close the pops of every call `isCurrent(channel)` no longer knows (after a snapshot). */
@@ -62,17 +99,64 @@ export class ScreenPops {
     for (const channel of [...this.cards.keys()]) if (!isCurrent(channel)) this.callEnded(channel);
   }
 
-  /** Close every pop (no permission for live calls any more). */
+  /** Close every pop, wrap-up cards too (no permission for live calls any more). */
   endAll() {
     this.endCallsNotIn(() => false);
+    for (const card of [...this.wrapUps.keys()]) this.closeCard(card);
   }
 
   dismiss(channel) {
     const card = this.cards.get(channel);
-    if (!card) return;
-    this.cards.delete(channel);
+    if (card) this.closeCard(card);
+  }
+
+  /** Take a card away, a live call's or a wrap-up's; whatever was typed in it is saved first. */
+  closeCard(card) {
+    if (this.cards.get(card.dataset.channel) === card) this.cards.delete(card.dataset.channel);
+    clearTimeout(this.wrapUps.get(card));
+    this.wrapUps.delete(card);
+    const work = this.works.get(card);
+    this.works.delete(card);
+    if (work) work.close();
     card.classList.add("is-leaving");
     setTimeout(() => card.remove(), 400);
+  }
+
+  startWork(card, call) {
+    if (!this.options.workUrl || !call.key) return;
+    const work = new CallWork({
+      url: this.options.workUrl.replace("0".repeat(32), call.key),
+      onFinished: () => this.closeCard(card),
+    });
+    this.works.set(card, work);
+    card.append(work.element);
+    work.start();
+  }
+
+  /**
+   * The call ended: the card stays for its wrap-up. It leaves `cards`, which are live calls only,
+   * so no snapshot or later call on the same channel can touch it.
+   */
+  toWrapUp(card) {
+    const work = this.works.get(card);
+    work.callEnded(); // a half-typed note goes first, before anything else can go wrong
+    this.cards.delete(card.dataset.channel);
+    card.classList.add("is-wrap-up");
+    card.querySelector(".pop-kind").textContent = gettext("Call ended");
+    const number = card.querySelector(".pop-number").textContent;
+    card.setAttribute("aria-label", interpolate(gettext("Wrap-up of the call from %s"), [number]));
+    this.wrapUps.set(card, null);
+    this.closeLater(card);
+    // Time to close counts from the agent's last touch: a card never closes under their typing.
+    card.addEventListener("input", () => this.closeLater(card));
+    card.addEventListener("change", () => this.closeLater(card));
+  }
+
+  closeLater(card) {
+    const seconds = this.options.wrapUpSeconds || 0;
+    if (!this.wrapUps.has(card) || seconds <= 0) return;
+    clearTimeout(this.wrapUps.get(card));
+    this.wrapUps.set(card, setTimeout(() => this.closeCard(card), seconds * 1000));
   }
 
   renderPlaceholder(call) {
@@ -85,12 +169,11 @@ export class ScreenPops {
     const close = el("button", "pop-close", "×");
     close.type = "button";
     close.setAttribute("aria-label", gettext("Dismiss"));
-    close.addEventListener("click", () => this.dismiss(call.channel));
+    close.addEventListener("click", () => this.closeCard(card));
     header.append(title, close);
     const meta = el("p", "pop-meta", interpolate(gettext("to extension %s"), [call.dst_display]));
     if (call.queue) meta.textContent += ` · ${interpolate(gettext("queue %s"), [call.queue])}`;
     card.append(header, meta, el("div", "pop-body", gettext("Loading…")));
-    if (this.options.onCard) this.options.onCard(card, call);
     this.cards.set(call.channel, card);
     this.options.container.prepend(card);
     return card;
@@ -100,11 +183,7 @@ export class ScreenPops {
     const body = card.querySelector(".pop-body");
     if (caller.customers.length === 0) {
       card.classList.add("is-unknown");
-      const add = el("a", "button pop-add", gettext("Add customer"));
-      add.href = caller.add_url;
-      add.target = "_blank";
-      add.rel = "noopener";
-      body.replaceChildren(el("p", "pop-unknown", gettext("Unknown caller")), add);
+      body.replaceChildren(unknownCallerBody(call, caller));
       return;
     }
     const parts = [];
