@@ -76,7 +76,7 @@ export class FollowUps {
     form.append(
       labelled(gettext("When"), due),
       labelled(gettext("Who calls back"), assignee),
-      labelled(gettext("Note"), note),
+      labelled(gettext("Call-back note"), note),
       save,
       result,
     );
