@@ -50,11 +50,17 @@ export class FollowUps {
     this.shown.clear();
   }
 
-  /** The screen-pop hook: a collapsed "call back" form at the foot of the call's card. */
+  /** The screen-pop hook: a collapsed "call back" section at the foot of the call's card. Its
+   * form is built when it is first opened: most pops never need one, nor the assignee list. */
   attach(card, call) {
     if (!this.config.canSetFollowUp || !call.key) return;
     const details = el("details", "pop-follow-up");
     details.append(el("summary", null, gettext("Call back later")));
+    details.addEventListener("toggle", () => this.buildForm(details, call), { once: true });
+    card.append(details);
+  }
+
+  buildForm(details, call) {
     const form = el("form", "follow-up-form");
     // The server checks the time (in the future, within a year) and says why in words.
     form.noValidate = true;
@@ -80,15 +86,12 @@ export class FollowUps {
       save,
       result,
     );
-    details.append(form);
-    card.append(details);
-    details.addEventListener("toggle", () => details.open && this.fillAssignees(assignee), {
-      once: true,
-    });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.save(call, { due, assignee, note, save, result });
     });
+    details.append(form);
+    this.fillAssignees(assignee);
   }
 
   async fillAssignees(select) {
