@@ -418,3 +418,68 @@ class CdrSyncState(models.Model):
     @classmethod
     def load(cls, now: datetime | None = None) -> CdrSyncState:
         return cls.objects.get_or_create(pk=1, defaults={"created_at": now or timezone.now()})[0]
+
+
+class FollowUp(models.Model):
+    """ "Call this caller back at …": a promise made on (or after) a call, with a reminder for its
+    assignee when it is due (calls.work.follow_ups, docs/call-work.md)."""
+
+    call = models.ForeignKey(
+        TrackedCall,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("call"),
+    )
+    # E.164 (customers.phones): the outside party of the call it came from.
+    number = models.CharField(_("number"), max_length=32)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    due_at = models.DateTimeField(_("due at"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        verbose_name=_("assignee"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("set by"),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    created_at = models.DateTimeField(_("set at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        indexes = [
+            # An assignee's open follow-ups (the reminder's poll): the undone part of the table.
+            models.Index(
+                fields=["assignee", "due_at"],
+                name="followup_open",
+                condition=models.Q(done_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.due_at:%Y-%m-%d %H:%M}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from calls.history import views as history_views
-from calls.panel import views
+from calls.panel import follow_up_views, views
 
 
 class CallKeyConverter:
@@ -29,6 +29,14 @@ urlpatterns = [
     path("calls/caller/customer/", views.add_caller, name="add-caller"),
     path("calls/hangup/", views.hangup, name="hangup"),
     path("calls/<call_key:key>/work/", views.call_work, name="call-work"),
+    path(
+        "calls/<call_key:key>/follow-up/",
+        follow_up_views.follow_up_create,
+        name="follow-up-create",
+    ),
+    path("follow-ups/due/", follow_up_views.follow_ups_due, name="follow-ups-due"),
+    path("follow-ups/assignees/", follow_up_views.follow_up_assignees, name="follow-up-assignees"),
+    path("follow-ups/<int:id>/done/", follow_up_views.follow_up_done, name="follow-up-done"),
     path("history/", history_views.history, name="history"),
     path("callbacks/", history_views.callbacks, name="callbacks"),
     path("callbacks/done/", history_views.callback_done, name="callback-done"),

@@ -284,6 +284,11 @@ TELSAM_WRAPUP_CARD_SECONDS = _load(
     env.float, "TELSAM_WRAPUP_CARD_SECONDS", 120.0, validate=Range(min=0, max=86400)
 )
 
+# How often an open panel asks whether a follow-up of its user has come due (the reminder).
+TELSAM_FOLLOW_UP_CHECK_SECONDS = _load(
+    env.float, "TELSAM_FOLLOW_UP_CHECK_SECONDS", 30.0, validate=Range(min=1, max=3600)
+)
+
 # One poll per interval. A poll that waited in the queue longer than an interval is dropped
 # (`expires`) rather than run late, so a stalled worker does not come back to a burst of polls.
 CELERY_BEAT_SCHEDULE = {

@@ -16,7 +16,7 @@ from calls.history.export_tables import callbacks_table, history_table
 from calls.history.records import HistoryFilterForm, mark_called_back, pending_callbacks, totals
 from calls.history.stats import build_stats
 from calls.history.wrap_up_stats import wrap_up_report
-from calls.models import CallRecord
+from calls.models import CallRecord, FollowUp
 from customers.linking import customers_for_numbers
 from customers.models import Customer
 
@@ -75,7 +75,29 @@ def callbacks(request: HttpRequest) -> HttpResponse:
         row.customer_name = customers.get(names.get(row.number), "")
     if export:
         return exports.response(request, callbacks_table(rows), export)
-    return render(request, "calls/callbacks.html", {"rows": rows})
+    return render(
+        request,
+        "calls/callbacks.html",
+        {"rows": rows, "follow_ups": _open_follow_ups(request.user)},
+    )
+
+
+def _open_follow_ups(user) -> list[FollowUp] | None:
+    """The follow-ups not done yet, soonest first, each with whether `user` may mark it done
+    (its assignee, or a supervisor: calls.work.follow_ups.mark_done); None without the role."""
+    if not user.has_perm("calls.view_followup"):
+        return None
+    may_change_any = user.has_perm("calls.change_any_callwork")
+    may_change = user.has_perm("calls.change_followup")
+    shown = FollowUp.objects.filter(done_at__isnull=True).select_related("assignee", "customer")
+    follow_ups = list(shown[:CALLBACKS_SHOWN])
+    now = timezone.now()
+    for follow_up in follow_ups:
+        follow_up.is_due = follow_up.due_at <= now
+        follow_up.may_mark_done = may_change and (
+            may_change_any or follow_up.assignee_id == user.pk
+        )
+    return follow_ups
 
 
 # Whoever may see the callbacks works through them.

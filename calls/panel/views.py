@@ -49,6 +49,15 @@ def panel(request: HttpRequest) -> HttpResponse:
         "wrapUpSeconds": settings.TELSAM_WRAPUP_CARD_SECONDS,
         "loginUrl": f"{reverse('login')}?next={reverse('calls:panel')}",
         "userId": request.user.pk,
+        # Follow-ups (docs/call-work.md): set from a pop, reminders polled when due. The key
+        # replaces the zeros, the follow-up's id the 0.
+        "canSetFollowUp": request.user.has_perm("calls.add_followup"),
+        "seesFollowUps": request.user.has_perms(("calls.view_followup", "calls.change_followup")),
+        "followUpUrl": reverse("calls:follow-up-create", args=["0" * 32]),
+        "followUpAssigneesUrl": reverse("calls:follow-up-assignees"),
+        "followUpsDueUrl": reverse("calls:follow-ups-due"),
+        "followUpDoneUrl": reverse("calls:follow-up-done", args=[0]),
+        "followUpCheckSeconds": settings.TELSAM_FOLLOW_UP_CHECK_SECONDS,
     }
     return render(request, "calls/panel.html", {"config": config, "profile": profile})
 

@@ -2,6 +2,7 @@
 // and keeps the connection indicator honest.
 
 import { CallsTable } from "./calls-table.js";
+import { FollowUps } from "./follow-ups.js";
 import { formatClock, gettext, interpolate } from "./format.js";
 import { HangupDialog } from "./hangup.js";
 import { LiveConnection } from "./live-connection.js";
@@ -16,6 +17,8 @@ const dialog = config.canHangup
   ? new HangupDialog({ dialog: document.getElementById("hangup-dialog"), url: config.hangupUrl })
   : null;
 
+const followUps = new FollowUps({ container: document.getElementById("pops"), config });
+
 const pops = new ScreenPops({
   container: document.getElementById("pops"),
   extensions: config.extensions,
@@ -23,6 +26,7 @@ const pops = new ScreenPops({
   callerUrl: config.callerUrl,
   workUrl: config.workUrl,
   wrapUpSeconds: config.wrapUpSeconds,
+  onCard: (card, call) => followUps.attach(card, call),
 });
 
 const connection = new LiveConnection({
@@ -49,6 +53,7 @@ const connection = new LiveConnection({
   onForbidden() {
     table.setAll([]);
     pops.endAll();
+    followUps.stop();
   },
 });
 
@@ -133,6 +138,7 @@ if ("Notification" in window && Notification.permission === "default") {
 }
 
 // For end-to-end tests and the curious: the live connection of this page.
-window.telsamPanel = { connection, table, pops };
+window.telsamPanel = { connection, table, pops, followUps };
 table.start();
 connection.start();
+followUps.start();

@@ -19,6 +19,7 @@ export class ScreenPops {
    * @param {string} options.callerUrl     GET ?number= → the caller card data
    * @param {string} [options.workUrl]      a call's work URL, 32 zeros where its key goes
    * @param {number} [options.wrapUpSeconds] a wrap-up card left alone closes after this (0: never)
+   * @param {Function} [options.onCard]     (card, call): adds to a new card (the follow-up form)
    */
   constructor(options) {
     this.options = options;
@@ -42,6 +43,7 @@ export class ScreenPops {
     if (!(await claim(call.channel, this.releases))) return; // another tab of this agent shows it
     const card = this.renderPlaceholder(call);
     this.startWork(card, call);
+    if (this.options.onCard) this.options.onCard(card, call);
     try {
       const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
         credentials: "same-origin",

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.django_db
 ROLES = importlib.import_module("calls.migrations.0002_roles").ROLES
 IMPORT_GRANTS = importlib.import_module("customers.migrations.0003_supervisors_see_imports").GRANTS
 CALL_WORK_GRANTS = importlib.import_module("calls.migrations.0009_call_work_roles").GRANTS
+FOLLOW_UP_GRANTS = importlib.import_module("calls.migrations.0011_follow_up_roles").GRANTS
 
 # Reachable without logging in, and why that is fine.
 PUBLIC = {
@@ -179,6 +180,18 @@ ACCESS: dict[str, list[Try]] = {
         Try((403, 403, 404, 404, 404)),
         Try((403, 403, 404, 404, 404), method="post", data=(("note", "x"),)),
     ],
+    # Follow-ups (docs/call-work.md), called by scripts: 403 JSON for the refused. 404: allowed,
+    # but no such call or follow-up (who may mark whose done: tests/calls/work/test_follow_ups.py).
+    "calls/<call_key:key>/follow-up/": [
+        Try((403, 403, 405, 405, 405)),
+        Try((403, 403, 404, 404, 404), method="post", data=(("due_at", "2030-01-01T10:00"),)),
+    ],
+    "follow-ups/due/": [Try((403, 403, 200, 200, 200))],
+    "follow-ups/assignees/": [Try((403, 403, 200, 200, 200))],
+    "follow-ups/<int:id>/done/": [
+        Try((403, 403, 405, 405, 405)),
+        Try((403, 403, 404, 404, 404), method="post"),
+    ],
     "callbacks/done/": [
         Try((LOGIN, 403, 302, 302, 302), method="post", data=(("number", "+905321234567"),))
     ],
@@ -236,7 +249,12 @@ def test_each_persona_gets_what_the_access_table_says(personas, route):
 
 def test_the_groups_have_exactly_what_the_roles_migrations_grant():
     for name, grants in ROLES.items():
-        expected = set(grants) | set(IMPORT_GRANTS.get(name, [])) | set(CALL_WORK_GRANTS[name])
+        expected = (
+            set(grants)
+            | set(IMPORT_GRANTS.get(name, []))
+            | set(CALL_WORK_GRANTS[name])
+            | set(FOLLOW_UP_GRANTS[name])
+        )
         granted = set(
             Group.objects.get(name=name).permissions.values_list(
                 "content_type__app_label", "codename"
