@@ -2,7 +2,7 @@
 // admin: a short form in the card for users who may add customers. The server asks for a poll at
 // once, so every open panel (this one's table included) shows the name within a poll.
 
-import { el, gettext, interpolate } from "./format.js";
+import { customerLink, el, gettext, interpolate } from "./format.js";
 
 /**
  * What the panel page allows: whether this user may add customers, and where to POST. Read from
@@ -143,11 +143,7 @@ export class AddCallerForm {
     const { box } = this.options;
     const block = el("section", "pop-customer add-caller-saved");
     block.append(el("p", "add-caller-done", gettext("Added as a customer.")));
-    const name = el("a", "pop-name", customer.name);
-    name.href = customer.url;
-    name.target = "_blank";
-    name.rel = "noopener";
-    block.append(name);
+    block.append(customerLink(customer));
     if (customer.company) block.append(el("p", "pop-company", customer.company));
     box.replaceChildren(block);
     const card = box.closest(".pop");

@@ -36,3 +36,12 @@ export function el(tag, className, text) {
   if (text !== undefined && text !== null) node.textContent = text;
   return node;
 }
+
+/** A customer's name linking to their admin page, in a new tab (pops and their forms). */
+export function customerLink(customer) {
+  const name = el("a", "pop-name", customer.name);
+  name.href = customer.url;
+  name.target = "_blank";
+  name.rel = "noopener";
+  return name;
+}

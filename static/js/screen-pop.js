@@ -5,7 +5,7 @@
 
 import { unknownCallerBody } from "./add-caller.js";
 import { CallWork } from "./call-work.js";
-import { el, gettext, interpolate } from "./format.js";
+import { customerLink, el, gettext, interpolate } from "./format.js";
 
 const CLAIM_PREFIX = "telsam-pop:";
 const CLAIM_TTL_MS = 24 * 3600 * 1000;
@@ -45,18 +45,23 @@ export class ScreenPops {
     this.startWork(card, call);
     if (this.options.onCard) this.options.onCard(card, call);
     try {
-      const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      this.fill(card, call, await response.json());
+      this.fill(card, call, await this.callerOf(call));
     } catch {
       card.querySelector(".pop-body").replaceChildren(
         el("p", "error", gettext("Could not load the caller's details.")),
       );
     }
     notify(call, card);
+  }
+
+  /** The caller card's data (the customers behind the number, their recent calls). */
+  async callerOf(call) {
+    const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) throw new Error(String(response.status));
+    return response.json();
   }
 
   /**
@@ -70,12 +75,7 @@ export class ScreenPops {
     if (card.classList.contains("is-adding")) return; // its own form's answer shows the customer
     card.classList.remove("is-unknown"); // once, while the card's data is on its way
     try {
-      const response = await fetch(`${this.options.callerUrl}?number=${encodeURIComponent(call.src)}`, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      this.fill(card, call, await response.json());
+      this.fill(card, call, await this.callerOf(call));
     } catch {
       // As it was: the calls table has the name all the same, and the call's next change retries.
       card.classList.add("is-unknown");
@@ -199,11 +199,7 @@ export class ScreenPops {
 
 function customerBlock(customer) {
   const block = el("section", "pop-customer");
-  const name = el("a", "pop-name", customer.name);
-  name.href = customer.url;
-  name.target = "_blank";
-  name.rel = "noopener";
-  block.append(name);
+  block.append(customerLink(customer));
   if (customer.company) block.append(el("p", "pop-company", customer.company));
   if (customer.notes) block.append(el("p", "pop-notes", customer.notes));
   const phones = el("ul", "pop-phones");
