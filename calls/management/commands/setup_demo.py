@@ -11,10 +11,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from calls.models import AgentProfile
+from calls.models import AgentProfile, WrapUpCode
 from customers.demo_data import DEMO_CUSTOMERS, DEMO_USERS
 from customers.models import Customer
 from customers.services import customer_create
+
+# The wrap-up codes a call centre starts with (Turkish, English, colour); admins edit them later.
+DEMO_WRAP_UP_CODES = [
+    ("Çözüldü", "Resolved", "#16a34a"),
+    ("Bilgi verildi", "Information given", "#2563eb"),
+    ("Geri aranacak", "To call back", "#d97706"),
+    ("Şikâyet", "Complaint", "#dc2626"),
+    ("Satış", "Sale", "#7c3aed"),
+]
 
 
 class Command(BaseCommand):
@@ -63,6 +72,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo customers: {created} created, {Customer.objects.count()} in total."
         )
+        if not WrapUpCode.objects.exists():  # an installation's own list is left alone
+            WrapUpCode.objects.bulk_create(
+                WrapUpCode(name_tr=tr, name_en=en, colour=colour, order=order)
+                for order, (tr, en, colour) in enumerate(DEMO_WRAP_UP_CODES)
+            )
         self.stdout.write("Demo users (username / password):")
         for username, (password, role) in DEMO_USERS.items():
             self.stdout.write(f"  {role:<11} {username} / {password}")

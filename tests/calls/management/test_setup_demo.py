@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
+from calls.models import WrapUpCode
 from customers.models import Customer, PhoneNumber
 from tests.support.compose import env_example_values
 from tests.support.processes import run_manage
@@ -48,9 +49,21 @@ def test_it_stores_sample_numbers_as_e164_whatever_way_they_were_typed():
 @pytest.mark.usefixtures("debug_on")
 def test_it_can_run_twice_without_duplicating_anything():
     call_command("setup_demo")
-    customers, numbers = Customer.objects.count(), PhoneNumber.objects.count()
+    counts = Customer.objects.count(), PhoneNumber.objects.count(), WrapUpCode.objects.count()
     call_command("setup_demo")
-    assert (Customer.objects.count(), PhoneNumber.objects.count()) == (customers, numbers)
+    assert counts[2] > 0  # the agents have codes to pick in the demo
+    assert (
+        Customer.objects.count(),
+        PhoneNumber.objects.count(),
+        WrapUpCode.objects.count(),
+    ) == counts
+
+
+@pytest.mark.usefixtures("debug_on")
+def test_it_leaves_an_installation_s_own_wrap_up_codes_alone():
+    WrapUpCode.objects.create(name_tr="Bizim kod", name_en="Our code")
+    call_command("setup_demo")
+    assert list(WrapUpCode.objects.values_list("name_tr", flat=True)) == ["Bizim kod"]
 
 
 def test_with_debug_off_it_refuses_to_create_known_passwords(settings):
