@@ -213,9 +213,21 @@ function historyBlock(caller) {
   block.append(el("h3", null, gettext("Recent calls")));
   if (caller.summary) block.append(el("p", "pop-summary", caller.summary));
   const list = el("ul");
-  for (const call of caller.recent_calls) list.append(el("li", null, call.text));
+  for (const call of caller.recent_calls) list.append(recentCall(call));
   block.append(list);
   return block;
+}
+
+/** One of the caller's recent calls, with the wrap-up code and note an agent gave it. */
+function recentCall(call) {
+  const item = el("li", null, call.text);
+  if (call.wrap_up) {
+    const code = el("span", "pop-code", call.wrap_up.name);
+    code.style.setProperty("--code-colour", call.wrap_up.colour); // CSSOM: allowed by the CSP
+    item.append(" ", code);
+  }
+  if (call.note) item.append(el("span", "pop-call-note", call.note));
+  return item;
 }
 
 /**

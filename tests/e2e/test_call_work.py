@@ -99,6 +99,14 @@ def test_a_note_typed_while_it_rings_is_wrapped_up_with_a_code_and_is_on_the_his
     expect(history_row.locator("td.note")).to_contain_text("alice")
     expect(history_row.locator("td.wrap-up")).to_have_text("Çözüldü")
 
+    # Ayşe calls again: her pop's recent calls show what was recorded on the last one.
+    page.goto("/")
+    again = sim.add_call(AYSE.pbx_number, "110", callinfo=RINGING)
+    last_call = pop(page, again).locator(".pop-history li").first
+    expect(last_call.locator(".pop-code")).to_have_text("Çözüldü", timeout=ARRIVAL_MS)
+    expect(last_call.locator(".pop-call-note")).to_have_text(NOTE)
+    sim.end_call(again)
+
 
 def test_a_dismissed_pop_keeps_what_was_typed_and_a_wrap_up_card_left_alone_closes_itself(
     sim, page_for, wrap_up_codes
