@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from calls.access import LIVE_CALLS, SEE_CALLS, requires
+from calls.panel.answers import refused, unknown_call
 from calls.work.follow_ups import (
     MARK_DONE,
     SEE,
     SET,
-    FollowUpRefused,
     assignees,
     create_follow_up,
     display_name,
@@ -24,11 +24,8 @@ from calls.work.follow_ups import (
     mark_done,
     parse_due,
 )
+from calls.work.rules import WorkRefused
 from calls.work.saving import tracked_call
-
-
-def _refused(exc: FollowUpRefused) -> JsonResponse:
-    return JsonResponse({"ok": False, "error": str(exc)}, status=exc.status)
 
 
 # Setting one names the caller's number and customer: the live calls' permissions.
@@ -39,7 +36,7 @@ def follow_up_create(request: HttpRequest, key: str) -> JsonResponse:
     the first problem, 404 for a call neither live nor in the database."""
     call = tracked_call(key)
     if call is None:
-        return JsonResponse({"ok": False, "error": _("This call is not known.")}, status=404)
+        return unknown_call()
     try:
         follow_up = create_follow_up(
             call,
@@ -49,8 +46,8 @@ def follow_up_create(request: HttpRequest, key: str) -> JsonResponse:
             note=request.POST.get("note", ""),
             now=timezone.now(),
         )
-    except FollowUpRefused as exc:
-        return _refused(exc)
+    except WorkRefused as exc:
+        return refused(exc)
     return JsonResponse({"ok": True, "follow_up": follow_up_payload(follow_up)})
 
 
@@ -80,11 +77,11 @@ def follow_up_done(request: HttpRequest, id: int) -> HttpResponse:
     back = request.POST.get("back") == "1"
     try:
         mark_done(id, request.user, timezone.now())
-    except FollowUpRefused as exc:
+    except WorkRefused as exc:
         if back:
             messages.error(request, str(exc))
             return redirect("calls:callbacks")
-        return _refused(exc)
+        return refused(exc)
     if back:
         messages.success(request, _("Follow-up marked as done."))
         return redirect("calls:callbacks")

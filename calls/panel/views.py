@@ -16,12 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calls.access import LIVE_CALLS, SEE_CALLS, requires
 from calls.models import AgentProfile, CallWork, HangupAttempt
+from calls.panel.answers import invalid, refused, unknown_call
 from calls.panel.caller_card import caller_card
 from calls.panel.forms import AgentProfileForm, CallerCustomerForm, CallWorkForm
 from calls.panel.hangup import HANGUP_PERMISSION, hangup_call
 from calls.pbx import is_valid_channel
 from calls.work.payloads import work_payload
-from calls.work.saving import KEEP, WorkRefused, save_work, tracked_call
+from calls.work.rules import WorkRefused
+from calls.work.saving import KEEP, save_work, tracked_call
 from customers.models import customer_admin_url
 from customers.services import customer_create
 
@@ -134,13 +136,12 @@ def call_work(request: HttpRequest, key: str) -> JsonResponse:
     change it, 404 for a call neither live nor in the database."""
     call = tracked_call(key)
     if call is None:
-        return JsonResponse({"ok": False, "error": _("This call is not known.")}, status=404)
+        return unknown_call()
     now = timezone.now()
     if request.method == "POST":
         form = CallWorkForm(request.POST)
         if not form.is_valid():
-            error = next(iter(form.errors.values()))[0]
-            return JsonResponse({"ok": False, "error": error}, status=400)
+            return invalid(form)
         try:
             work = save_work(
                 call,
@@ -151,7 +152,7 @@ def call_work(request: HttpRequest, key: str) -> JsonResponse:
                 now=now,
             )
         except WorkRefused as exc:
-            return JsonResponse({"ok": False, "error": str(exc)}, status=exc.status)
+            return refused(exc)
     else:
         work = CallWork.objects.filter(call=call).select_related("wrap_up").first()
     return JsonResponse({"ok": True, **work_payload(call, work, request.user, now)})
@@ -164,8 +165,7 @@ def add_caller(request: HttpRequest) -> JsonResponse:
     show it within a poll (calls.live.rematch). 400 with the first problem."""
     form = CallerCustomerForm(request.POST)
     if not form.is_valid():
-        error = next(iter(form.errors.values()))[0]
-        return JsonResponse({"ok": False, "error": error}, status=400)
+        return invalid(form)
     data = form.cleaned_data
     customer = customer_create(
         name=data["name"], company=data["company"], notes=data["notes"], phones=[data["number"]]

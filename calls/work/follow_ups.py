@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from calls.access import SEE_CALLS
 from calls.models import FollowUp, TrackedCall
 from calls.pbx.parties import outside_number
-from calls.work.rules import CHANGE_ANY
+from calls.work.rules import CHANGE_ANY, WorkRefused
 from customers.linking import customers_for_numbers
 from customers.phones import display_number
 
@@ -34,21 +34,13 @@ MAX_NOTE_CHARS = 300
 DUE_SHOWN = 50
 
 
-class FollowUpRefused(Exception):
-    """The follow-up cannot be set or changed as asked; `status` is the HTTP status."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def parse_due(text: str) -> datetime:
     """An ISO date and time as the page sends it; without an offset it is the panel's local time
-    (TIME_ZONE). Raises FollowUpRefused (400) for anything else."""
+    (TIME_ZONE). Raises WorkRefused (400) for anything else."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise FollowUpRefused(_("Give the time to call back as a date and time."), 400) from None
+        raise WorkRefused(_("Give the time to call back as a date and time."), 400) from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
@@ -89,27 +81,27 @@ def display_name(user) -> str:
 def create_follow_up(
     call: TrackedCall, user, *, due_at: datetime, assignee_id: int | str, note: str, now: datetime
 ) -> FollowUp:
-    """A follow-up of `call` for the assignee, set by `user`. Raises FollowUpRefused: 403 without
+    """A follow-up of `call` for the assignee, set by `user`. Raises WorkRefused: 403 without
     the permission, 400 for a due time not in the coming year, an assignee who may not take it,
     a note too long or a call with nobody outside to call back."""
     if not user.has_perms((SEE_CALLS, SET)):
-        raise FollowUpRefused(_("You may not set follow-ups."), 403)
+        raise WorkRefused(_("You may not set follow-ups."), 403)
     if due_at <= now:
-        raise FollowUpRefused(_("The time to call back must be in the future."), 400)
+        raise WorkRefused(_("The time to call back must be in the future."), 400)
     if due_at > now + MAX_AHEAD:
-        raise FollowUpRefused(_("The time to call back must be within a year."), 400)
+        raise WorkRefused(_("The time to call back must be within a year."), 400)
     if len(note) > MAX_NOTE_CHARS:
-        raise FollowUpRefused(
+        raise WorkRefused(
             _("A follow-up's note has at most %(count)d characters.") % {"count": MAX_NOTE_CHARS},
             400,
         )
     wanted = _row_id(assignee_id)
     assignee = assignees().filter(pk=wanted).first() if wanted is not None else None
     if assignee is None:
-        raise FollowUpRefused(_("Choose a colleague who can take follow-ups."), 400)
+        raise WorkRefused(_("Choose a colleague who can take follow-ups."), 400)
     number = outside_number(call.src, call.dst)
     if not number:
-        raise FollowUpRefused(_("This call has no outside number to call back."), 400)
+        raise WorkRefused(_("This call has no outside number to call back."), 400)
     customer_id = customers_for_numbers([number]).get(number)
     return FollowUp.objects.create(
         call=call,
@@ -135,17 +127,17 @@ def due_follow_ups(user, now: datetime) -> list[FollowUp]:
 
 def mark_done(follow_up_id: int, user, now: datetime) -> FollowUp:
     """Mark the follow-up done: its assignee, or a supervisor (who may change anyone's call
-    work). Done twice is done once. Raises FollowUpRefused (404, 403)."""
+    work). Done twice is done once. Raises WorkRefused (404, 403)."""
     with transaction.atomic():
         wanted = _row_id(follow_up_id)
         follow_up = (
             FollowUp.objects.select_for_update().filter(pk=wanted).first() if wanted else None
         )
         if follow_up is None:
-            raise FollowUpRefused(_("This follow-up is not known."), 404)
+            raise WorkRefused(_("This follow-up is not known."), 404)
         mine = follow_up.assignee_id == user.pk and user.has_perm(MARK_DONE)
         if not (mine or user.has_perms((MARK_DONE, CHANGE_ANY))):
-            raise FollowUpRefused(_("Only its assignee or a supervisor marks it done."), 403)
+            raise WorkRefused(_("Only its assignee or a supervisor marks it done."), 403)
         if follow_up.done_at is None:
             follow_up.done_at, follow_up.done_by = now, user
             follow_up.save(update_fields=["done_at", "done_by"])

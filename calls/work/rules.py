@@ -15,6 +15,15 @@ CHANGE_ANY = "calls.change_any_callwork"
 MAY_WRITE = (SEE_CALLS, WRITE)
 
 
+class WorkRefused(Exception):
+    """A call's work (its note, code or a follow-up) cannot be saved or changed as asked;
+    `status` is the HTTP status that says why."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def edit_window() -> timedelta:
     """How long after the call ended an agent may still change their own work on it."""
     return timedelta(minutes=settings.TELSAM_NOTE_EDIT_MINUTES)

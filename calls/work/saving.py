@@ -15,20 +15,12 @@ from django.utils.translation import gettext as _
 from calls.history.tracked_calls import tracked_call_of
 from calls.live.snapshot import read_snapshot
 from calls.models import CallWork, CallWorkChange, TrackedCall, WrapUpCode
-from calls.work.rules import code_required, may_write
+from calls.work.rules import WorkRefused, code_required, may_write
 
 COALESCE = timedelta(minutes=1)
 MAX_NOTE_CHARS = 5000
 
 KEEP = object()  # "leave the wrap-up code as it is" (None clears it)
-
-
-class WorkRefused(Exception):
-    """The work cannot be saved as asked; `status` is the HTTP status that says why."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def tracked_call(key: str) -> TrackedCall | None:
