@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from channels.layers import channel_layers
 from django.conf import settings as django_settings
 
 from calls.pbx import TelsamClient
 from calls.simulator import PbxSimulator
 from tests.support import personas
+from tests.support.live_socket import fresh_channel_layers
 from tests.support.pbx import PBX_PASSWORD, PBX_USER, SimulatedPbx
 from tests.support.services import fresh_test_redis
 from tests.support.stack import PanelStack, starts_processes, uses_processes
@@ -172,14 +172,8 @@ def _fast_tests(settings):
 
 @pytest.fixture(autouse=True)
 def _channel_layer_per_test() -> None:
-    """Each test gets channel layers of its own, as each web process has.
-
-    A web process runs one event loop for its life; tests run one each. channels-redis keeps
-    asyncio locks on the layer, and a receive cancelled while it waits for one (a panel
-    disconnecting just after a push) leaves that lock behind for good, bound to its loop: the next
-    test to wait on it, in a new loop, fails with "bound to a different event loop".
-    """
-    channel_layers.backends = {}
+    """Each test gets channel layers of its own (`fresh_channel_layers` says why)."""
+    fresh_channel_layers()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,6 +5,7 @@ that read what a connected browser would receive."""
 from __future__ import annotations
 
 from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -46,3 +47,15 @@ async def next_diff(panel: WebsocketCommunicator) -> dict:
     message = await panel.receive_json_from(timeout=3)
     assert message["type"] == "diff"
     return message
+
+
+def fresh_channel_layers() -> None:
+    """Channel layers of their own for what runs next, as each web process has.
+
+    A web process runs one event loop for its life; tests run one each. channels-redis keeps
+    asyncio locks on the layer, and a receive cancelled while it waits for one (a panel
+    disconnecting just after a push) leaves that lock behind for good, bound to its loop: the next
+    loop to wait on it fails with "bound to a different event loop"
+    (tests/calls/live/test_channel_layers.py).
+    """
+    channel_layers.backends = {}
