@@ -89,6 +89,11 @@ def test_a_follow_up_set_from_a_pop_reminds_its_assignee_when_due(sim, page_for)
     expect(reminder.locator(".pop-name")).to_have_text(AYSE.name)
     expect(reminder.locator(".pop-notes")).to_have_text("Fiyat teklifini sordu, yarın dönülecek")
     settled(reminder)
+    # Sam has no pops of his own: the panel makes room for the reminder, which covers no row
+    # (nor the hang-up button on it).
+    hang_up = sam.locator("#calls-body tr.call-row button.hangup").first
+    card, button = reminder.bounding_box(), hang_up.bounding_box()
+    assert button["x"] + button["width"] <= card["x"], (card, button)
     save_screenshot(sam, "follow-up-reminder.png")
 
     # The callbacks page lists it, for Alice as for Sam.
