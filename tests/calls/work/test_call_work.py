@@ -4,11 +4,13 @@ the simulator over HTTP."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +19,7 @@ from calls.history.cdr_sync import sync_recent
 from calls.live.poll import poll_active_calls
 from calls.live.snapshot import read_snapshot
 from calls.models import CallRecord, CallWork, CallWorkChange, TrackedCall, WrapUpCode, WrapUpQueue
+from calls.work.saving import save_work
 from tests.support import personas
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
@@ -195,3 +198,31 @@ def test_an_account_without_the_role_reads_and_writes_nothing(db, ringing):
     )
     assert logged_in(viewer).post(url(ringing), {"note": "x"}).status_code == 403
     assert not CallWork.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_first_saves_at_once_both_land_on_one_work(alice, ringing):
+    # Two tabs of Alice's save the call's first note at the same moment.
+    call = TrackedCall.objects.get(key=ringing)
+    start = threading.Barrier(2)
+    answers: list[object] = []
+
+    def save(note: str) -> None:
+        start.wait()
+        try:
+            answers.append(save_work(call, alice, note=note, now=timezone.now()))
+        except Exception as exc:
+            answers.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(note,)) for note in ("bir", "iki")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all(isinstance(answer, CallWork) for answer in answers), answers
+    assert CallWork.objects.count() == 1
+    assert CallWork.objects.get().note in ("bir", "iki")
