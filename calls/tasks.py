@@ -25,14 +25,14 @@ from calls.live.poll_requests import POLL_TASK
     soft_time_limit=poll_time_limit(),
     time_limit=poll_time_limit() + 2,
 )
-def poll_active_calls_task(self, retry_if_busy: bool = False) -> str:
+def poll_active_calls_task(self, retry_if_busy: bool = False, rematch: bool = False) -> str:
     """Poll the PBX once (scheduled by beat every TELSAM_POLL_INTERVAL seconds).
 
-    `retry_if_busy` is for polls that must see a change that just happened (a hang-up): a poll
-    already running may have fetched before it, so this one waits for its turn instead of being
-    skipped.
+    `retry_if_busy` is for polls that must see a change that just happened (a hang-up, a new
+    customer): a poll already running may have fetched before it, so this one waits for its turn
+    instead of being skipped. `rematch`: see `calls.live.poll.poll_active_calls`.
     """
-    status = poll_active_calls().status
+    status = poll_active_calls(rematch=rematch).status
     if status is PollStatus.SKIPPED and retry_if_busy:
         raise self.retry(countdown=0.2, max_retries=50)
     return status.value

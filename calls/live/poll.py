@@ -24,7 +24,6 @@ from calls.live import payloads
 from calls.live.diff import CallsDiff, diff_calls
 from calls.live.matching import match_numbers
 from calls.live.payloads import PbxPayload
-from calls.live.rematch import rematch_asked
 from calls.live.snapshot import (
     POLL_LOCK_KEY,
     LiveState,
@@ -64,9 +63,10 @@ def poll_time_limit() -> float:
 
 
 def poll_active_calls(
-    client: TelsamClient | None = None, now: datetime | None = None
+    client: TelsamClient | None = None, now: datetime | None = None, *, rematch: bool = False
 ) -> PollResult:
-    """Run one poll unless another is running; see the module docstring."""
+    """Run one poll unless another is running; see the module docstring. `rematch`: match every
+    unknown caller on the line again (customers' numbers have just changed)."""
     # The lock outlives the task's hard time limit a little, so it expires only after a dead poll.
     lock = redis_client().lock(POLL_LOCK_KEY, timeout=poll_time_limit() + 5, blocking=False)
     if not lock.acquire():
@@ -74,7 +74,7 @@ def poll_active_calls(
         count_poll(PollStatus.SKIPPED)
         return PollResult(PollStatus.SKIPPED)
     try:
-        result = _poll(client or client_from_settings(), now or timezone.now())
+        result = _poll(client or client_from_settings(), now or timezone.now(), rematch)
         count_poll(result.status)
         return result
     finally:
@@ -84,7 +84,7 @@ def poll_active_calls(
             logger.warning("The poll outlived its lock (%.0f s)", poll_time_limit() + 5)
 
 
-def _poll(client: TelsamClient, now: datetime) -> PollResult:
+def _poll(client: TelsamClient, now: datetime, rematch: bool) -> PollResult:
     previous = read_snapshot() or LiveState.fresh()
     fresh = not previous.pbx["ok"]  # a new live state, or the PBX failed since: reconcile
     try:
@@ -109,9 +109,8 @@ def _poll(client: TelsamClient, now: datetime) -> PollResult:
             diff = diff.with_keys(_keys_they_had(diff))
         # New numbers every poll; also the unknown callers still on the line when customers'
         # numbers changed (calls.live.rematch), and now and then in any case.
-        asked = rematch_asked()
         numbers = diff.numbers_to_match(
-            all_unknown=asked or previous.seq % _REMATCH_EVERY_POLLS == 0
+            all_unknown=rematch or previous.seq % _REMATCH_EVERY_POLLS == 0
         )
         if numbers:
             diff = diff.with_customers(match_numbers(numbers))
