@@ -2,7 +2,7 @@
 // admin: a short form in the card for users who may add customers. The server asks for a poll at
 // once, so every open panel (this one's table included) shows the name within a poll.
 
-import { customerLink, el, gettext, interpolate } from "./format.js";
+import { csrfToken, customerLink, el, gettext, interpolate } from "./format.js";
 
 /**
  * What the panel page allows: whether this user may add customers, and where to POST. Read from
@@ -177,7 +177,3 @@ function fieldId(name, call) {
   return `add-caller-${name}-${call.key}`;
 }
 
-function csrfToken() {
-  const field = globalThis.document && document.querySelector("input[name=csrfmiddlewaretoken]");
-  return field ? field.value : "";
-}

@@ -1,7 +1,7 @@
 // A call's work in its screen-pop: a note that saves as the agent types and a wrap-up code, and,
 // once the call has ended, the wrap-up's "Save" (docs/call-work.md, "In the panel").
 
-import { el, formatClock, gettext, interpolate } from "./format.js";
+import { csrfToken, el, formatClock, gettext, interpolate } from "./format.js";
 
 const NOTE_DELAY_MS = 1000;
 const COLOUR = /^#[0-9a-f]{6}$/i;
@@ -287,7 +287,3 @@ function codeOption(code) {
   return option;
 }
 
-function csrfToken() {
-  const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return field ? field.value : "";
-}

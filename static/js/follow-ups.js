@@ -2,7 +2,7 @@
 // sets one, and the reminders: the panel asks every `checkSeconds` for the user's follow-ups that
 // are due and shows a card (and a notification, when allowed) for each one it has not shown yet.
 
-import { el, gettext, interpolate } from "./format.js";
+import { csrfToken, el, gettext, interpolate } from "./format.js";
 
 const DEFAULT_AHEAD_MS = 60 * 60 * 1000; // the form proposes an hour from now
 
@@ -264,10 +264,6 @@ async function answer(response) {
   throw error;
 }
 
-function csrfToken() {
-  const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return field ? field.value : "";
-}
 
 function notify(followUp) {
   if (!("Notification" in window) || Notification.permission !== "granted") return;

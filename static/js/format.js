@@ -45,3 +45,9 @@ export function customerLink(customer) {
   name.rel = "noopener";
   return name;
 }
+
+/** The page's CSRF token (every page renders one in its logout form), for the scripts' POSTs. */
+export function csrfToken() {
+  const field = globalThis.document && document.querySelector("input[name=csrfmiddlewaretoken]");
+  return field ? field.value : "";
+}

@@ -1,7 +1,7 @@
 // The supervisor's hang-up: confirm naming the caller, show progress and the result in words.
 // The row itself leaves when the server's next diff says the call ended.
 
-import { gettext, interpolate } from "./format.js";
+import { csrfToken, gettext, interpolate } from "./format.js";
 
 export class HangupDialog {
   /**
@@ -69,7 +69,3 @@ export class HangupDialog {
   }
 }
 
-function csrfToken() {
-  const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return field ? field.value : "";
-}

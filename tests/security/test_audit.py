@@ -15,22 +15,16 @@ import tablib
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer, CustomerImport
 from customers.services import customer_create
+from tests.support.personas import logged_in
 
 pytestmark = pytest.mark.django_db
 
 HEADER = ["name", "company", "phone", "email", "notes"]
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def customer_form(customer: Customer | None = None, **fields) -> dict[str, str]:

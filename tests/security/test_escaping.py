@@ -23,6 +23,7 @@ from calls.history.cdr_sync import sync_recent
 from customers.models import Customer
 from customers.services import customer_create
 from tests.support.export_files import body, csv_rows
+from tests.support.personas import logged_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
@@ -123,12 +124,6 @@ def planted(pbx_settings, sam, alice):
     )
     assert response.status_code == 302, response.content[:2000]
     return customer
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page(client: Client, url: str) -> Page:

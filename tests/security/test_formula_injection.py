@@ -24,6 +24,7 @@ from calls.history.cdr_sync import sync_recent
 from customers.models import Customer
 from telsam_panel.spreadsheet_cells import neutralise_formula, restore_formula
 from tests.support.export_files import body, export_rows
+from tests.support.personas import logged_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
@@ -38,12 +39,6 @@ ATTACKS = [
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Our own phone numbers (`+905321234567`, `; `-separated): a spreadsheet reads them as numbers.
 E164 = re.compile(r"\+\d{6,15}(; \+\d{6,15})*")
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

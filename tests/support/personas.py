@@ -77,3 +77,12 @@ def seed_code(*personas: Persona) -> str:
             "create_customer(AYSE)",
         ]
     )
+
+
+def logged_in(user):
+    """A test browser (Django's `Client`) with `user` logged in, in a session of its own."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

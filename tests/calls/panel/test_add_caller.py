@@ -10,7 +10,6 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 
 from calls.live.poll import poll_active_calls
@@ -18,17 +17,12 @@ from calls.live.poll_requests import POLL_TASK
 from calls.live.snapshot import read_snapshot
 from calls.tasks import poll_active_calls_task
 from customers.models import Customer
+from tests.support.personas import logged_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
 URL = reverse("calls:add-caller")
 CALLER = "905559998877"
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_caller_added_from_the_pop_has_their_name_on_the_next_poll(

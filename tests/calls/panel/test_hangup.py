@@ -14,6 +14,7 @@ from calls.live.snapshot import read_snapshot
 from calls.models import CallRecord, HangupAttempt
 from tests.support.db_faults import refusing
 from tests.support.pbx import PBX_PASSWORD
+from tests.support.personas import logged_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
@@ -27,12 +28,6 @@ def live_call(pbx_settings) -> str:
     poll_active_calls()
     pbx_settings.sim.clear_request_log()
     return channel
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def hangups_at_the_pbx(pbx_settings) -> list[str]:

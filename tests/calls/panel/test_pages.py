@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from calls.models import AgentProfile
 from customers.services import customer_create
+from tests.support.personas import logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def panel_config(response) -> dict:

@@ -11,7 +11,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, connections
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,16 +20,11 @@ from calls.live.snapshot import read_snapshot
 from calls.models import CallRecord, CallWork, CallWorkChange, TrackedCall, WrapUpCode, WrapUpQueue
 from calls.work.saving import save_work
 from tests.support import personas
+from tests.support.personas import logged_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
 AYSE = "905321234567"
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(key: str) -> str:

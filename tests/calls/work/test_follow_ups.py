@@ -19,17 +19,12 @@ from calls.live.snapshot import read_snapshot
 from calls.models import FollowUp, TrackedCall
 from customers.services import customer_create
 from tests.support import personas
+from tests.support.personas import logged_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_redis")]
 
 AYSE = "905321234567"
 AYSE_E164 = "+905321234567"
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def create_url(key: str) -> str:

@@ -18,6 +18,7 @@ from calls.models import CallRecord, CallWork, TrackedCall, WrapUpCode
 from calls.panel.caller_card import caller_card
 from customers.services import customer_create
 from tests.support.export_files import export_rows
+from tests.support.personas import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +54,6 @@ def worked_call(hour: int, *, code=None, note="", dst="110", queue="", author=No
             author_name=author.username if author else "alice",
         )  # fmt: skip
     return record
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def history(client: Client, **query) -> str:
