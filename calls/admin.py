@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from calls.history.records import timeline
-from calls.models import HangupAttempt, WrapUpCode, WrapUpQueue
+from calls.models import FollowUp, HangupAttempt, WrapUpCode, WrapUpQueue
+from calls.work.follow_ups import MARK_DONE
+from calls.work.rules import CHANGE_ANY
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 
@@ -43,6 +45,27 @@ class WrapUpQueueAdmin(admin.ModelAdmin):
 
     list_display = ["queue", "code_required"]
     list_editable = ["code_required"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    """Every follow-up, to search and filter. They are set on a call, in the panel; here only a
+    supervisor may change one (its assignee marks theirs done on the panel or /callbacks/), so the
+    rule of who may change whose follow-up stays the panel's."""
+
+    list_display = ["due_at", "number", "customer", "assignee", "note", "created_by", "done_at"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), "assignee", "due_at"]
+    search_fields = ["number", "note", "customer__name"]
+    date_hierarchy = "due_at"
+    list_select_related = ["customer", "assignee", "created_by"]
+    raw_id_fields = ["call", "customer"]
+    readonly_fields = ["call", "number", "created_by", "created_at", "done_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perms((MARK_DONE, CHANGE_ANY))
 
 
 class CustomerWithCallsAdmin(CustomerAdmin):

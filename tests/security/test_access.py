@@ -24,8 +24,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 
-from calls.models import HangupAttempt, WrapUpCode, WrapUpQueue
+from calls.models import FollowUp, HangupAttempt, WrapUpCode, WrapUpQueue
 from customers.models import CustomerImport
 from customers.services import customer_create
 
@@ -272,6 +273,7 @@ def one_of_each(alice):
     HangupAttempt.objects.create(user=alice, username="alice", channel="SIP/1", result="ok")
     WrapUpCode.objects.create(name_tr="Çözüldü", name_en="Resolved")
     WrapUpQueue.objects.create(queue="630")
+    FollowUp.objects.create(number="+905321234567", due_at=timezone.now(), assignee=alice)
     CustomerImport.objects.create(
         username="alice", source="admin", file_name="a.csv", new=1, updated=0, rejected=0
     )
@@ -332,6 +334,8 @@ def test_a_role_reaches_exactly_the_admin_pages_its_permissions_grant(
             assert status == 403, f"{persona}: {path} gave {status}"
 
     everyone = {f"customer:{a}" for a in ("changelist", "add", "change", "history")}
+    # Everyone with the role sees every follow-up (as on /callbacks/); only supervisors change one.
+    everyone |= {f"followup:{a}" for a in ("changelist", "change", "history")}
     assert (
         reached
         == {

@@ -4,6 +4,7 @@ assignee's reminder once due; marked done only by the assignee or a supervisor."
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -263,3 +264,26 @@ def test_an_unknown_follow_up_is_404_however_large_its_id(alice):
     for id_ in (1, 10**30):
         answer = client.post(f"/follow-ups/{id_}/done/")
         assert (answer.status_code, answer.json()["error"]) == (404, "Bu geri arama bilinmiyor.")
+
+
+def test_in_the_admin_agents_only_read_follow_ups_and_supervisors_may_change_them(alice, sam):
+    follow_up = FollowUp.objects.create(
+        number="+905321234567", due_at=timezone.now() + timedelta(hours=1), assignee=sam,
+        note="Teklif",
+    )  # fmt: skip
+    url = reverse("admin:calls_followup_change", args=[follow_up.pk])
+    form = {
+        "due_at_0": "2030-12-01", "due_at_1": "10:00:00", "assignee": sam.pk,
+        "note": "Teklif gönderildi", "done_at_0": "", "done_at_1": "",
+    }  # fmt: skip
+
+    agent = logged_in(alice)
+    assert "Teklif" in agent.get(url).content.decode()  # read-only, as on /callbacks/
+    assert agent.post(url, form).status_code == 403
+    follow_up.refresh_from_db()
+    assert follow_up.note == "Teklif"
+
+    response = logged_in(sam).post(url, form)
+    assert response.status_code == 302, re.findall(r"errorlist[^<]*<li>([^<]*)", response.text)
+    follow_up.refresh_from_db()
+    assert follow_up.note == "Teklif gönderildi"
