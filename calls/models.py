@@ -172,6 +172,15 @@ class CallRecord(models.Model):
         except ObjectDoesNotExist:
             return None
 
+    @property
+    def follow_ups(self) -> list[FollowUp]:
+        """The follow-ups set on this call, soonest first, once the CDR sync has joined it;
+        prefetch_related("tracked_call__follow_ups")."""
+        try:
+            return list(self.tracked_call.follow_ups.all())
+        except ObjectDoesNotExist:
+            return []
+
 
 class CallHourStat(models.Model):
     """Call counts per UTC hour, direction, queue and extension, kept up to date by the CDR sync.

@@ -10,11 +10,11 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord, PendingCallback, WrapUpCode
+from calls.models import CallRecord, FollowUp, PendingCallback, WrapUpCode
 from customers.phones import try_normalize
 
 ANSWERED = CallRecord.Disposition.ANSWERED
@@ -125,9 +125,12 @@ def totals(records: QuerySet[CallRecord]) -> Totals:
 
 
 def timeline(numbers: Iterable[str], customer_id: int | None = None, limit: int = 5) -> dict:
-    """Recent calls with these E.164 numbers or this customer, and today's count: for the
-    screen-pop and the customer's admin page."""
-    match = Q(outside_number__in=[n for n in numbers if n])
+    """A customer's timeline, for the screen-pop and the customer's admin page: the recent calls
+    with these E.164 numbers or this customer, newest first, each with its note, wrap-up code and
+    follow-ups; the open follow-ups whose call is not among them (its CDR row has not come yet,
+    or it is older); and today's count."""
+    numbers = [n for n in numbers if n]
+    match = Q(outside_number__in=numbers)
     if customer_id:
         match |= Q(customer_id=customer_id)
     calls = CallRecord.objects.filter(match)
@@ -135,8 +138,18 @@ def timeline(numbers: Iterable[str], customer_id: int | None = None, limit: int 
     today = calls.filter(calldate__gte=start, calldate__lt=end).aggregate(
         calls=Count("id"), unanswered=Count("id", filter=~Q(disposition=ANSWERED))
     )
-    recent = calls.select_related("tracked_call__work__wrap_up").order_by("-calldate")[:limit]
-    return {"recent": list(recent), "today": today}
+    follow_ups = FollowUp.objects.select_related("assignee", "customer")
+    recent = list(
+        calls.select_related("tracked_call__work__wrap_up")
+        .prefetch_related(Prefetch("tracked_call__follow_ups", queryset=follow_ups))
+        .order_by("-calldate")[:limit]
+    )
+    shown = [f.pk for record in recent for f in record.follow_ups]
+    whose = Q(number__in=numbers)
+    if customer_id:
+        whose |= Q(customer_id=customer_id)
+    waiting = follow_ups.filter(whose, done_at__isnull=True).exclude(pk__in=shown)
+    return {"recent": recent, "open_follow_ups": list(waiting[:limit]), "today": today}
 
 
 CALLBACK_DAYS = 7  # a missed call older than a week is history, not a callback to make

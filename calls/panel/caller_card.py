@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from calls.display import format_duration
 from calls.history.records import ANSWERED, timeline
 from calls.models import CallRecord
+from calls.work.follow_ups import follow_up_payload
 from customers.models import Customer
 from customers.phones import display_number, from_pbx
 
@@ -51,6 +52,9 @@ def caller_card(raw_number: str) -> dict[str, Any]:
             for customer in customers
         ],
         "recent_calls": [recent_call(call) for call in history["recent"]] if history else [],
+        "open_follow_ups": [follow_up_payload(f) for f in history["open_follow_ups"]]
+        if history
+        else [],
         "summary": _("Called %(calls)d times today, %(unanswered)d unanswered.") % history["today"]
         if history
         else "",
@@ -58,13 +62,14 @@ def caller_card(raw_number: str) -> dict[str, Any]:
 
 
 def recent_call(call: CallRecord) -> dict:
-    """A line of the caller's history, with the agent's note and wrap-up code on it, if any."""
+    """A line of the caller's history, with the agent's note, wrap-up code and follow-ups."""
     work = call.work
     code = work.wrap_up if work else None
     return {
         "text": describe(call),
         "note": work.note if work else "",
         "wrap_up": {"name": code.name, "colour": code.colour} if code else None,
+        "follow_ups": [follow_up_payload(f) for f in call.follow_ups],
     }
 
 

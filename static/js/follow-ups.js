@@ -2,7 +2,7 @@
 // sets one, and the reminders: the panel asks every `checkSeconds` for the user's follow-ups that
 // are due and shows a card (and a notification, when allowed) for each one it has not shown yet.
 
-import { csrfToken, el, gettext, interpolate } from "./format.js";
+import { csrfToken, el, formatWhen, gettext, interpolate } from "./format.js";
 
 const DEFAULT_AHEAD_MS = 60 * 60 * 1000; // the form proposes an hour from now
 
@@ -224,13 +224,6 @@ function labelled(text, control) {
 function showResult(node, text, kind) {
   node.textContent = text;
   node.dataset.kind = kind;
-}
-
-function formatWhen(iso) {
-  return new Date(iso).toLocaleString(document.documentElement.lang || "tr", {
-    dateStyle: "short",
-    timeStyle: "short",
-  });
 }
 
 async function fetchJson(url) {

@@ -24,6 +24,14 @@ export function interpolateFallback(format, values) {
   return format.replace(/%s/g, () => String(values[next++]));
 }
 
+/** An ISO date and time → "1.12.2026 14:05" in the page's language (follow-ups' due times). */
+export function formatWhen(iso) {
+  return new Date(iso).toLocaleString(document.documentElement.lang || "tr", {
+    dateStyle: "short",
+    timeStyle: "short",
+  });
+}
+
 // Django's JavaScript catalog, or the text as it is when the catalog is missing. `globalThis`, not
 // `window`: the unit tests import these modules in Node, where there is no window.
 export const gettext = globalThis.gettext || ((text) => text);

@@ -5,7 +5,7 @@
 
 import { unknownCallerBody } from "./add-caller.js";
 import { CallWork } from "./call-work.js";
-import { customerLink, el, gettext, interpolate } from "./format.js";
+import { customerLink, el, formatWhen, gettext, interpolate } from "./format.js";
 
 const CLAIM_PREFIX = "telsam-pop:";
 const CLAIM_TTL_MS = 24 * 3600 * 1000;
@@ -192,6 +192,9 @@ export class ScreenPops {
       parts.push(el("p", "pop-several", interpolate(several, [caller.customers.length])));
     }
     for (const customer of caller.customers) parts.push(customerBlock(customer));
+    if (caller.open_follow_ups && caller.open_follow_ups.length) {
+      parts.push(openFollowUpsBlock(caller.open_follow_ups));
+    }
     if (caller.recent_calls && caller.recent_calls.length) parts.push(historyBlock(caller));
     body.replaceChildren(...parts);
   }
@@ -227,7 +230,32 @@ function recentCall(call) {
     item.append(" ", code);
   }
   if (call.note) item.append(el("span", "pop-call-note", call.note));
+  if (call.follow_ups && call.follow_ups.length) {
+    const list = el("ul", "timeline-follow-ups");
+    for (const followUp of call.follow_ups) list.append(followUpLine(followUp));
+    item.append(list);
+  }
   return item;
+}
+
+/** The caller's open follow-ups whose call is not in the recent calls (not in the history yet). */
+function openFollowUpsBlock(followUps) {
+  const block = el("section", "pop-open-follow-ups");
+  block.append(el("h3", null, gettext("Open follow-ups")));
+  const list = el("ul", "timeline-follow-ups");
+  for (const followUp of followUps) list.append(followUpLine(followUp));
+  block.append(list);
+  return block;
+}
+
+/** "Call back 2.12.2026 10:00 · sam · the note", marked when done. */
+function followUpLine(followUp) {
+  const due = formatWhen(followUp.due_at);
+  const text = interpolate(gettext("Call back %s · %s"), [due, followUp.assignee]);
+  const line = el("li", followUp.done ? "timeline-follow-up is-done" : "timeline-follow-up", text);
+  if (followUp.note) line.append(` · ${followUp.note}`);
+  if (followUp.done) line.prepend(el("span", "timeline-follow-up-done", `${gettext("done")} · `));
+  return line;
 }
 
 /**

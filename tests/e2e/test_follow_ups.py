@@ -107,6 +107,17 @@ def test_a_follow_up_set_from_a_pop_reminds_its_assignee_when_due(sim, page_for)
     expect(row).to_contain_text("Fiyat teklifini sordu")
     save_screenshot(callbacks, "follow-up-callbacks.png")
 
+    # Ayşe calls again before anyone has called her back: the new pop shows the promise made.
+    again = sim.add_call(AYSE.pbx_number, "110", callinfo=RINGING)
+    waiting = alice.locator(f'#pops .pop[data-channel="{again}"] .pop-open-follow-ups')
+    expect(waiting).to_contain_text("Bekleyen geri aramalar", timeout=ARRIVAL_MS)
+    expect(waiting.locator(".timeline-follow-up")).to_contain_text(
+        [f"{SAM.username} · Fiyat teklifini sordu, yarın dönülecek"]
+    )
+    again_card = alice.locator(f'#pops .pop[data-channel="{again}"]')
+    settled(again_card)
+    save_screenshot(again_card, "follow-up-in-timeline.png")
+
     # Sam called back: the reminder goes, and so does the row.
     reminder.locator(".follow-up-done").click()
     expect(reminder).to_have_count(0)

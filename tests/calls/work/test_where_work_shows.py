@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from calls.history.wrap_up_stats import wrap_up_report
-from calls.models import CallRecord, CallWork, TrackedCall, WrapUpCode
+from calls.models import CallRecord, CallWork, FollowUp, TrackedCall, WrapUpCode
 from calls.panel.caller_card import caller_card
 from customers.services import customer_create
 from tests.support.export_files import export_rows
@@ -99,6 +99,41 @@ def test_the_caller_s_recent_calls_and_the_customer_page_show_the_work(alice, co
     admin = get_user_model().objects.create_superuser("root", password="root-pass-123")
     page = logged_in(admin).get(reverse("admin:customers_customer_change", args=[customer.pk]))
     assert "Yıllık paket aldı" in page.content.decode()
+
+
+def test_the_customer_s_timeline_shows_each_call_s_follow_ups_and_the_open_ones(alice, sam):
+    """In the pop and on the admin page: a call's follow-ups under it (done or not), and open
+    follow-ups whose call has no history row yet (the CDR sync comes later) above the calls."""
+    customer = customer_create(name="Ayşe Yılmaz", phones=["0532 123 45 67"])
+    record = worked_call(9, note="Fiyat sordu")
+    due = datetime(DAY.year, DAY.month, DAY.day, 15, tzinfo=IST)
+    FollowUp.objects.create(
+        call=record.tracked_call, number="+" + AYSE, customer=customer, due_at=due,
+        assignee=sam, created_by=alice, note="Teklifi gönder", done_at=due, done_by=sam,
+    )  # fmt: skip
+    live_only = TrackedCall.objects.create(
+        channel="SIP/trunk-live", src=AYSE, dst="110", started_at=due, ended_at=due
+    )
+    FollowUp.objects.create(
+        call=live_only, number="+" + AYSE, due_at=due + timedelta(days=1), assignee=alice,
+        created_by=alice, note="Sözleşmeyi sor",
+    )  # fmt: skip
+    FollowUp.objects.create(  # someone else's number: not on Ayşe's timeline
+        number="+905329998877", due_at=due, assignee=alice, note="Başkası"
+    )
+
+    card = caller_card(AYSE)
+    [recent] = card["recent_calls"]
+    [on_call] = recent["follow_ups"]
+    assert (on_call["note"], on_call["assignee"]) == ("Teklifi gönder", "sam")
+    assert on_call["done"] is True
+    assert [f["note"] for f in card["open_follow_ups"]] == ["Sözleşmeyi sor"]
+
+    admin = get_user_model().objects.create_superuser("root", password="root-pass-123")
+    page = logged_in(admin).get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    text = page.content.decode()
+    assert "Teklifi gönder" in text and "Sözleşmeyi sor" in text
+    assert "Başkası" not in text
 
 
 def test_the_statistics_count_codes_per_day_queue_and_extension(sam, codes):
