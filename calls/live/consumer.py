@@ -14,7 +14,7 @@ from django.contrib.auth import HASH_SESSION_KEY
 from calls.live import payloads
 from calls.live.client_messages import RESYNC, ResyncAllowance, message_type
 from calls.live.fanout import process_fanout
-from calls.live.session_watch import SessionPass, Standing, session_watch
+from calls.live.session_watch import Pass, SessionPass, Standing, session_watch
 from calls.live.snapshot import load_snapshot_text
 
 logger = logging.getLogger(__name__)
@@ -42,26 +42,42 @@ _NO_SNAPSHOT_YET = payloads.encode(
 )
 
 
-class LiveCallsConsumer(AsyncWebsocketConsumer):
+class StreamConsumer(AsyncWebsocketConsumer):
+    """A socket that streams one broadcast group: the stored state on connect and on a resync,
+    then every push. Subclasses say who may connect (`pass_of_scope`), which group they stream
+    and where its stored state is (`load_state_text`); the live calls' is `LiveCallsConsumer`."""
+
+    group = payloads.GROUP
+    # Sent when nothing is stored yet.
+    no_state_text = _NO_SNAPSHOT_YET
     _ended = False
     _resync_later: asyncio.Task[None] | None = None
     _resync_wanted = False
 
-    async def connect(self) -> None:
+    def pass_of_scope(self) -> Pass | None:
+        """The pass this socket asks to be let in with, or None: log in first."""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            return None
+        session = self.scope["session"]
+        return SessionPass(session.session_key, user.pk, session.get(HASH_SESSION_KEY, ""))
+
+    def load_state_text(self) -> str | None:
+        return load_snapshot_text()
+
+    async def connect(self) -> None:
+        entry = self.pass_of_scope()
+        if entry is None:
             # Accept only to close with a code the page understands; no data is ever sent.
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         # The right to watch lasts as long as this session and the user's role: checked now, then
         # every few seconds with the process's other sockets (calls.live.session_watch).
-        session = self.scope["session"]
-        entry = SessionPass(session.session_key, user.pk, session.get(HASH_SESSION_KEY, ""))
         try:
             standing = await session_watch().admit(entry)
         except Exception as exc:  # the database is out of reach: the page retries
-            logger.warning("Could not check a connecting panel's session, closing it: %s", exc)
+            logger.warning("Could not check a connecting socket's pass, closing it: %s", exc)
             standing = None
         # Accepted before anything can close it: a close before the accept would be an HTTP 403,
         # which the page sees as 1006 instead of the code below. No data goes out before the
@@ -82,7 +98,7 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
         if self._resync_later not in (None, asyncio.current_task()):  # not when it closes itself
             self._resync_later.cancel()
         session_watch().forget(self)
-        process_fanout().discard(self)
+        process_fanout(self.group).discard(self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # Anything but a resync is ignored (calls.live.client_messages; oversized messages never get
@@ -138,12 +154,16 @@ class LiveCallsConsumer(AsyncWebsocketConsumer):
         # Subscribed first, then the state read, so no diff can fall between the two. Pushes
         # reach this socket through the process's one group member (calls.live.fanout).
         if not self._ended:  # a resync that came as the session ended gets nothing
-            await process_fanout().add(self)
+            await process_fanout(self.group).add(self)
 
     async def _send_snapshot(self) -> None:
         """The stored state, then the pushes that came while it was read, then every push."""
-        text = await sync_to_async(load_snapshot_text, thread_sensitive=False)()
+        text = await sync_to_async(self.load_state_text, thread_sensitive=False)()
         if self._ended:  # closed while the snapshot was read (calls.live.session_watch)
             return
-        await self.send(text_data=text or _NO_SNAPSHOT_YET)
-        await process_fanout().go_live(self)
+        await self.send(text_data=text or self.no_state_text)
+        await process_fanout(self.group).go_live(self)
+
+
+class LiveCallsConsumer(StreamConsumer):
+    """`/ws/calls/`: the live calls, for users who may see them (calls.access.LIVE_CALLS)."""

@@ -46,9 +46,10 @@ class Socket(Protocol):
 
 
 class ProcessFanout:
-    """The broadcast group's one member in this process (one event loop)."""
+    """A broadcast group's one member in this process (one event loop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, group: str = payloads.GROUP) -> None:
+        self._group = group
         self._layer = get_channel_layer()
         self._channel: str | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -80,7 +81,7 @@ class ProcessFanout:
             self.discard(socket)
             raise
         if self._listener is None or self._listener.done():
-            self._listener = asyncio.create_task(self._listen(), name="live-calls fan-out")
+            self._listener = asyncio.create_task(self._listen(), name=f"{self._group} fan-out")
 
     async def go_live(self, socket: Socket) -> None:
         """The snapshot has been sent: deliver what came meanwhile, then every push as it comes."""
@@ -111,7 +112,7 @@ class ProcessFanout:
         # The layer waits on Redis without a timeout (its reads block by design): a connection
         # lost in a silent network would hang every socket that joins.
         async with asyncio.timeout(_LAYER_CALL_SECONDS):
-            await self._layer.group_add(payloads.GROUP, self._channel)
+            await self._layer.group_add(self._group, self._channel)
 
     async def _retire_channel(self) -> None:
         """Leave the group with the channel whose read was given up; the next join makes a new
@@ -120,7 +121,7 @@ class ProcessFanout:
         channel, self._channel = self._channel, None
         try:
             async with asyncio.timeout(_LAYER_CALL_SECONDS):
-                await self._layer.group_discard(payloads.GROUP, channel)
+                await self._layer.group_discard(self._group, channel)
         except Exception:  # Redis out of reach: the membership expires by itself
             logger.debug("Could not leave the group with a retired channel", exc_info=True)
 
@@ -216,15 +217,16 @@ async def _close_quietly(socket: Socket) -> None:
         logger.debug("The socket was already gone", exc_info=True)
 
 
-_fanouts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ProcessFanout] = (
+_fanouts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ProcessFanout]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def process_fanout() -> ProcessFanout:
-    """The running event loop's fan-out (one per web process; tests run several loops)."""
-    loop = asyncio.get_running_loop()
-    fanout = _fanouts.get(loop)
+def process_fanout(group: str = payloads.GROUP) -> ProcessFanout:
+    """The running event loop's fan-out of `group` (one per web process; tests run several
+    loops): the live calls' by default, the wallboard's (calls.wallboard) beside it."""
+    fanouts = _fanouts.setdefault(asyncio.get_running_loop(), {})
+    fanout = fanouts.get(group)
     if fanout is None:
-        fanout = _fanouts[loop] = ProcessFanout()
+        fanout = fanouts[group] = ProcessFanout(group)
     return fanout

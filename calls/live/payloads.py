@@ -228,6 +228,6 @@ def encode(message: SnapshotMessage | DiffMessage | Mapping[str, Any] | list[Any
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
-def broadcast(text: str) -> None:
-    """Send an already encoded message to every connected panel."""
-    async_to_sync(get_channel_layer().group_send)(GROUP, {"type": PUSH_EVENT, "text": text})
+def broadcast(text: str, group: str = GROUP) -> None:
+    """Send an already encoded message to every socket of `group` (the panels by default)."""
+    async_to_sync(get_channel_layer().group_send)(group, {"type": PUSH_EVENT, "text": text})

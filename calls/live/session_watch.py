@@ -61,15 +61,30 @@ class Standing(enum.IntEnum):
     OK = 0
     SESSION_ENDED = 4401  # the browser goes to the login page
     FORBIDDEN = 4403  # logged in, but no role that shows live calls: the page says so
+    REVOKED = 4410  # a display link (calls.wallboard) was revoked: the screen stops for good
+
+
+class Pass(Protocol):
+    """What a socket was let in with. Its class checks a batch of passes of its kind at once
+    (`check_all`, database queries: called off the loop), so one check serves every socket."""
+
+    @classmethod
+    def check_all(cls, passes: Sequence[Pass]) -> list[Standing]: ...
 
 
 @dataclass(frozen=True, eq=False)
 class SessionPass:
-    """What a socket was let in with: its session, its user, the session's auth hash."""
+    """A logged-in socket's pass: its session, its user, the session's auth hash, and the
+    permissions what it streams needs (the live calls', or the wallboard's)."""
 
     session_key: str
     user_id: int
     auth_hash: str
+    permissions: tuple[str, ...] = LIVE_CALLS
+
+    @classmethod
+    def check_all(cls, passes: Sequence[SessionPass]) -> list[Standing]:
+        return _session_standings(passes)
 
 
 class WatchedSocket(Protocol):
@@ -79,8 +94,20 @@ class WatchedSocket(Protocol):
     async def close(self, code: int) -> None: ...
 
 
-def standings(passes: Sequence[SessionPass]) -> list[Standing]:
+def standings(passes: Sequence[Pass]) -> list[Standing]:
     """Whether each pass still holds, in the same order (database queries: call it off the loop)."""
+    by_kind: defaultdict[type, list[int]] = defaultdict(list)
+    for index, entry in enumerate(passes):
+        by_kind[type(entry)].append(index)
+    result: list[Standing] = [Standing.OK] * len(passes)
+    for kind, indexes in by_kind.items():
+        checked = kind.check_all([passes[i] for i in indexes])
+        for index, standing in zip(indexes, checked, strict=True):
+            result[index] = standing
+    return result
+
+
+def _session_standings(passes: Sequence[SessionPass]) -> list[Standing]:
     now = timezone.now()
     # The database session engines (the default, or cached_db) keep every session in one table.
     sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
@@ -100,13 +127,16 @@ def standings(passes: Sequence[SessionPass]) -> list[Standing]:
             .objects.filter(pk__in=ids, is_active=True)
             .only("password", "is_superuser")
         )
-    allowed = _holding(users, LIVE_CALLS)
+    allowed = {
+        permissions: _holding(users, permissions)
+        for permissions in {entry.permissions for entry in passes}
+    }
     result = []
     for entry in passes:
         user = users.get(entry.user_id)
         if entry.session_key not in live or user is None or not _hash_holds(entry, user):
             result.append(Standing.SESSION_ENDED)
-        elif entry.user_id not in allowed:
+        elif entry.user_id not in allowed[entry.permissions]:
             result.append(Standing.FORBIDDEN)
         else:
             result.append(Standing.OK)
@@ -177,9 +207,9 @@ class SessionWatch:
     """This process's open sockets and the passes they were let in with (one per event loop)."""
 
     def __init__(self) -> None:
-        self._watched: dict[WatchedSocket, SessionPass] = {}
+        self._watched: dict[WatchedSocket, Pass] = {}
         self._watcher: asyncio.Task[None] | None = None
-        self._admitting: list[tuple[SessionPass, asyncio.Future[Standing]]] = []
+        self._admitting: list[tuple[Pass, asyncio.Future[Standing]]] = []
         self._admission: asyncio.Task[None] | None = None
         self._failing = False
         self._closing: set[asyncio.Task[None]] = set()  # referenced until done
@@ -189,7 +219,7 @@ class SessionWatch:
         """How many open sockets are watched."""
         return len(self._watched)
 
-    async def admit(self, entry: SessionPass) -> Standing:
+    async def admit(self, entry: Pass) -> Standing:
         """The standing of a connecting socket's pass. One check runs at a time: the sockets that
         arrive meanwhile share the next."""
         answer: asyncio.Future[Standing] = asyncio.get_running_loop().create_future()
@@ -198,7 +228,7 @@ class SessionWatch:
             self._admission = asyncio.create_task(self._admit())
         return await answer
 
-    def watch(self, socket: WatchedSocket, entry: SessionPass) -> None:
+    def watch(self, socket: WatchedSocket, entry: Pass) -> None:
         self._watched[socket] = entry
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.create_task(self._watch(), name="live-calls session watch")
@@ -206,7 +236,7 @@ class SessionWatch:
     def forget(self, socket: WatchedSocket) -> None:
         self._watched.pop(socket, None)
 
-    async def _bounded_check(self, passes: list[SessionPass]) -> list[Standing]:
+    async def _bounded_check(self, passes: list[Pass]) -> list[Standing]:
         """`standings(passes)`, or TimeoutError after CHECK_TIMEOUT_SECONDS (waiting for the
         previous check included). A thread cannot be stopped: a check given up keeps its thread
         and its database connection until the database answers, so the next one starts only
