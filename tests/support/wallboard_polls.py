@@ -50,6 +50,11 @@ def dialling(channel: str, extension: str, number: str) -> ActiveCall:
     return ActiveCall(channel, extension, number, "Dış Arama", "Çalıyor", 0)
 
 
+def talking_out(channel: str, extension: str, number: str) -> ActiveCall:
+    """`extension`'s outbound call, answered by the outside party."""
+    return ActiveCall(channel, extension, number, "Dış Arama", "Konuşuyor", 0)
+
+
 @dataclass
 class Played:
     state: WallboardState | None = None
