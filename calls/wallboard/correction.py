@@ -10,7 +10,6 @@ stay the polls' measure: the CDR records no wait.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,7 +38,7 @@ def with_cdr_counts(
     nothing. Queues not in `counts` keep the poll's counts. `state` is left as it was."""
     if state.day_start != day_start:
         return state
-    state = copy.deepcopy(state)
+    state = state.copy()
     for queue, cdr in counts.items():
         day = state.queue_day(queue)
         day.cdr_offered, day.cdr_answered, day.cdr_abandoned = (

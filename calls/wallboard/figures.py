@@ -163,14 +163,17 @@ def queue_figures(
     empty), in numeric order, and the total. `sl_seconds`: the service-level threshold (a wait
     of exactly that counts as within); `short_abandon_seconds`: abandons with a shorter measured
     wait are left out of the service level (0: none are)."""
-    names = set(queues) | set(state.queues)
-    names |= {call.queue for call in state.calls.values() if call.queue is not None}
+    calls_of: dict[str, list[WatchedCall]] = {}
+    for call in state.calls.values():
+        if call.queue is not None:
+            calls_of.setdefault(call.queue, []).append(call)
+    names = set(queues) | set(state.queues) | set(calls_of)
     ordered = sorted(names, key=lambda name: (len(name), name))
     rows = [
         _queue_row(
             name,
             [state.queues[name]] if name in state.queues else [],
-            [call for call in state.calls.values() if call.queue == name],
+            calls_of.get(name, []),
             sl_seconds,
             short_abandon_seconds,
         )
@@ -179,7 +182,7 @@ def queue_figures(
     total = _queue_row(
         None,
         list(state.queues.values()),
-        [call for call in state.calls.values() if call.queue is not None],
+        [call for calls in calls_of.values() for call in calls],
         sl_seconds,
         short_abandon_seconds,
     )
@@ -202,15 +205,15 @@ def extension_board(
 ) -> ExtensionBoard:
     """A row per extension in `extensions` (the agents' extensions; None: every extension the
     wallboard has seen today or on the line), in numeric order."""
-    if extensions is None:
-        names = set(state.extensions)
-        names |= {e for call in state.calls.values() for e in call.parties}
-    else:
-        names = set(extensions)
+    calls_of: dict[str, list[WatchedCall]] = {}
+    for call in state.calls.values():
+        for extension in call.parties:
+            calls_of.setdefault(extension, []).append(call)
+    names = set(state.extensions) | set(calls_of) if extensions is None else set(extensions)
     ordered = sorted(names, key=lambda name: (len(name), name))
     return ExtensionBoard(
         at=now,
-        extensions=[_extension_row(state, now, name) for name in ordered],
+        extensions=[_extension_row(state, now, name, calls_of.get(name, [])) for name in ordered],
         staleness=staleness(state, now, poll_interval),
     )
 
@@ -256,13 +259,13 @@ def _queue_row(
     )
 
 
-def _extension_row(state: WallboardState, now: datetime, extension: str) -> ExtensionRow:
+def _extension_row(
+    state: WallboardState, now: datetime, extension: str, calls: list[WatchedCall]
+) -> ExtensionRow:
     day = state.extensions.get(extension)
     talk = day.talk_seconds if day else 0.0
     current = None
-    for call in state.calls.values():
-        if extension not in call.parties:
-            continue
+    for call in calls:
         if call.talking_since is not None:
             # The talk so far, from midnight at the earliest, as observe folds it at the end.
             since = max(call.talking_since, state.day_start or call.talking_since)

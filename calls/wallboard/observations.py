@@ -21,7 +21,6 @@ keeps (docs/wallboard.md, in short):
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
@@ -97,7 +96,7 @@ def observe(
     what the board keeps); `poll_interval` is TELSAM_POLL_INTERVAL, which tells a late poll from
     a gap; `tz` the day's time zone (TIME_ZONE by default). `state` is left as it was.
     """
-    state = copy.deepcopy(state) if state is not None else WallboardState()
+    state = state.copy() if state is not None else WallboardState()
     _roll_over(state, _local_midnight(now, tz or timezone.get_default_timezone()))
     state.last_poll_at = now
     if not pbx_ok:

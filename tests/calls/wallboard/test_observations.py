@@ -66,6 +66,15 @@ FINISHED_CASES = [
         {"c1": ("answered", 4, 2, False, 6)},
     ),
     (
+        "out of the queue's calltype unanswered (an IVR): still waiting in the queue it left",
+        [
+            (0, [queued("c1", "630")], True),
+            (2, [ringing("c1", None, "101")], True),
+            (4, [], True),
+        ],
+        {"c1": ("abandoned", 4, 0, False, 4)},
+    ),
+    (
         "in no queue: ended, no wait",
         [
             (0, [ringing("c1", None, "101")], True),
