@@ -26,6 +26,9 @@ WATCHED_FIELDS = ("src", "dst", "calltype", "callinfo")
 _watched = attrgetter(*WATCHED_FIELDS)
 # `callinfo` is the PBX's free text: Turkish (`Çalıyor`), or English on some builds.
 _RINGING = re.compile(r"çal[ıi]yor|ringing", re.IGNORECASE)
+# Someone picked up. Only talking counts: `Beklemede` (on hold) also means "waiting" in Turkish,
+# and a PBX that used it for callers waiting in a queue would make every queued call answered.
+_TALKING = re.compile(r"konu[şs]uyor|talking", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,12 @@ def queue_of(calltype: str) -> str | None:
 def is_ringing(callinfo: str) -> bool:
     """Whether the PBX's call state means the phone is ringing: `Çalıyor`, `Ringing`."""
     return _RINGING.search(callinfo) is not None
+
+
+def is_talking(callinfo: str) -> bool:
+    """Whether the PBX's call state says the call was answered and is being talked on:
+    `Konuşuyor`, `Talking`. Ringing, queued, on hold and unknown states are not."""
+    return _TALKING.search(callinfo) is not None
 
 
 def _bounded_elapsed(elapsed: int | None) -> int:

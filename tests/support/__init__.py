@@ -13,4 +13,5 @@ import from here, never from each other.
 - `live_socket`: a panel's websocket against the ASGI application in this process.
 - `tcp_proxy`, `db_faults`, `export_files`: faults to inject and exports to read back.
 - `compose`: docker-compose.yml as the tests read it.
+- `wallboard_polls`: poll sequences as data, played through the live diff and the wallboard.
 """

@@ -13,6 +13,7 @@ from calls.live.diff import (
     diff_calls,
     direction_of,
     is_ringing,
+    is_talking,
     queue_of,
     to_live_call,
 )
@@ -187,6 +188,23 @@ def test_ringing_is_decided_from_the_pbx_call_state_in_either_language(callinfo,
     assert is_ringing(callinfo) is ringing
     assert call.ringing is ringing
     assert call_payload(call)["ringing"] is ringing
+
+
+@pytest.mark.parametrize(
+    ("callinfo", "talking"),
+    [
+        ("Konuşuyor", True),
+        ("KONUŞUYOR", True),
+        ("Konusuyor", True),  # without Turkish letters
+        ("Talking", True),
+        ("Çalıyor", False),
+        ("Kuyrukta", False),
+        ("Beklemede", False),  # on hold, but also "waiting": not read as an answer
+        ("", False),
+    ],
+)
+def test_talking_is_decided_from_the_pbx_call_state_in_either_language(callinfo, talking):
+    assert is_talking(callinfo) is talking
 
 
 def test_a_state_change_keeps_what_was_read_of_the_parties_and_equals_a_fresh_reading():
