@@ -10,7 +10,7 @@ within it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,32 +158,34 @@ def queue_figures(
     short_abandon_seconds: int = 0,
     poll_interval: float = 2.0,
     queues: Iterable[str] = (),
+    sl_by_queue: Mapping[str, int] | None = None,
 ) -> QueueBoard:
     """Every queue with a call on the line or counted today (and those in `queues`, even
     empty), in numeric order, and the total. `sl_seconds`: the service-level threshold (a wait
-    of exactly that counts as within); `short_abandon_seconds`: abandons with a shorter measured
-    wait are left out of the service level (0: none are)."""
+    of exactly that counts as within), unless `sl_by_queue` has the queue's own (the total then
+    counts each queue's calls by their queue's threshold); `short_abandon_seconds`: abandons with
+    a shorter measured wait are left out of the service level (0: none are)."""
+    thresholds = sl_by_queue or {}
     calls_of: dict[str, list[WatchedCall]] = {}
     for call in state.calls.values():
         if call.queue is not None:
             calls_of.setdefault(call.queue, []).append(call)
     names = set(queues) | set(state.queues) | set(calls_of)
     ordered = sorted(names, key=lambda name: (len(name), name))
+    days = {name: (day, thresholds.get(name, sl_seconds)) for name, day in state.queues.items()}
     rows = [
         _queue_row(
             name,
-            [state.queues[name]] if name in state.queues else [],
+            [days[name]] if name in days else [],
             calls_of.get(name, []),
-            sl_seconds,
             short_abandon_seconds,
         )
         for name in ordered
     ]
     total = _queue_row(
         None,
-        list(state.queues.values()),
+        list(days.values()),
         [call for calls in calls_of.values() for call in calls],
-        sl_seconds,
         short_abandon_seconds,
     )
     return QueueBoard(
@@ -220,11 +222,11 @@ def extension_board(
 
 def _queue_row(
     name: str | None,
-    days: list[QueueDay],
+    days_and_thresholds: list[tuple[QueueDay, int]],
     calls: list[WatchedCall],
-    sl_seconds: int,
     short_abandon_seconds: int,
 ) -> QueueFigures:
+    days = [day for day, _ in days_and_thresholds]
     waiting = [call for call in calls if call.waiting]
     answered_waits = merged(day.answered_waits for day in days)
     abandoned_waits = merged(day.abandoned_waits for day in days)
@@ -235,7 +237,12 @@ def _queue_row(
     # someday; it is the CDR's own count, not a sum.
     offered = sum(day.cdr_offered for day in days)
     offered += sum(day.answered + day.abandoned + day.unresolved for day in days)
-    within = sum(n for seconds, n in answered_waits.items() if seconds <= sl_seconds)
+    within = sum(
+        n
+        for day, sl_seconds in days_and_thresholds
+        for seconds, n in day.answered_waits.items()
+        if seconds <= sl_seconds
+    )
     short = sum(n for seconds, n in abandoned_waits.items() if seconds < short_abandon_seconds)
     measured = _count(answered_waits) + _count(abandoned_waits) - short
     all_waits = answered_waits + abandoned_waits

@@ -411,3 +411,16 @@ def test_a_cdr_correction_for_another_day_changes_nothing():
     yesterday = state.day_start - timedelta(days=1)
     counts = {"630": QueueCounts(offered=9, answered=7, abandoned=2)}
     assert with_cdr_counts(state, counts, day_start=yesterday, now=at(9)) is state
+
+
+def test_each_queue_has_its_own_service_level_threshold_and_the_total_follows_each():
+    """630 answers within its 10 s, 631's 6 s wait misses its 5 s: the total is 1 of 2."""
+    polls = [
+        WARM,
+        (0, [queued("c1", "630"), queued("c2", "631", MEHMET)], True),
+        (6, [talking("c1", "630", "101"), talking("c2", "631", "102", MEHMET)], True),
+    ]
+    board = queue_figures(play(polls).state, at(7), 20, sl_by_queue={"630": 10, "631": 5})
+    levels = {row.queue: row.service_level for row in board.queues}
+    assert levels == {"630": 100.0, "631": 0.0}
+    assert (board.total.answered_within_sl, board.total.service_level) == (1, 50.0)
