@@ -22,7 +22,7 @@ from calls.panel.forms import AgentProfileForm, CallerCustomerForm, CallWorkForm
 from calls.panel.hangup import HANGUP_PERMISSION, hangup_call
 from calls.pbx import is_valid_channel
 from calls.work.payloads import work_payload
-from calls.work.rules import WorkRefused
+from calls.work.rules import MAY_WRITE, WorkRefused
 from calls.work.saving import KEEP, save_work, tracked_call
 from customers.models import customer_admin_url
 from customers.services import customer_create
@@ -48,6 +48,8 @@ def panel(request: HttpRequest) -> HttpResponse:
         "addCallerUrl": reverse("calls:add-caller"),
         # The call's key replaces the zeros (a URL the page can build for any call).
         "workUrl": reverse("calls:call-work", args=["0" * 32]),
+        # The rows' Note button; the server checks again on every save.
+        "canWriteWork": request.user.has_perms(MAY_WRITE),
         "wrapUpSeconds": settings.TELSAM_WRAPUP_CARD_SECONDS,
         "loginUrl": f"{reverse('login')}?next={reverse('calls:panel')}",
         "userId": request.user.pk,

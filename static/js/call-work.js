@@ -1,11 +1,17 @@
-// A call's work in its screen-pop: a note that saves as the agent types and a wrap-up code, and,
-// once the call has ended, the wrap-up's "Save" (docs/call-work.md, "In the panel").
+// A call's work in its screen-pop (or, for a call without one, under its row in the calls table): a
+// note that saves as the agent types and a wrap-up code, and, once the call has ended, the
+// wrap-up's "Save" (docs/call-work.md, "In the panel").
 
 import { csrfToken, el, formatClock, gettext, interpolate } from "./format.js";
 
 const NOTE_DELAY_MS = 1000;
 const COLOUR = /^#[0-9a-f]{6}$/i;
 let cards = 0; // for the fields' ids, unique in the page
+
+/** A call's work URL: the panel's `workUrl` has 32 zeros where the call's key goes. */
+export function workUrlOf(template, key) {
+  return template.replace("0".repeat(32), key);
+}
 
 /** The fields of `draft` whose value the server does not have yet (`saved`). */
 export function changedFields(saved, draft) {
@@ -107,15 +113,17 @@ function codeValue(data) {
   return data.wrap_up ? String(data.wrap_up.id) : "";
 }
 
-/** The note and code section of one call's pop card. */
+/** The note and code section of one call's pop card (or of its row in the calls table). */
 export class CallWork {
   /**
    * @param {object} options
    * @param {string} options.url        this call's /calls/<key>/work/
-   * @param {() => void} options.onFinished  the wrap-up was saved: the card may close
+   * @param {() => void} [options.onFinished]  the wrap-up was saved: the card may close
    */
   constructor(options) {
     this.options = options;
+    // Settable: a row's note moves into a wrap-up card when its call ends (ScreenPops.adoptWrapUp).
+    this.onFinished = options.onFinished || (() => {});
     this.element = el("section", "pop-work");
     this.saver = new WorkSaver({
       send: (fields) => this.post(fields),
@@ -129,7 +137,7 @@ export class CallWork {
 
   render() {
     const id = `work-${++cards}`;
-    const noteLabel = el("label", "work-label", gettext("Note"));
+    const noteLabel = el("label", "work-label work-note-label", gettext("Note"));
     noteLabel.htmlFor = `${id}-note`;
     this.note = el("textarea", "work-note");
     this.note.id = `${id}-note`;
@@ -139,7 +147,7 @@ export class CallWork {
     this.note.addEventListener("input", () => this.saver.typed(this.note.value));
     this.note.addEventListener("blur", () => this.saver.flush());
 
-    this.codeLabel = el("label", "work-label", gettext("Wrap-up code"));
+    this.codeLabel = el("label", "work-label work-code-label", gettext("Wrap-up code"));
     this.codeLabel.htmlFor = `${id}-code`;
     this.code = el("select", "work-code");
     this.code.id = `${id}-code`;
@@ -246,7 +254,12 @@ export class CallWork {
     this.finishButton.disabled = true;
     const done = await this.saver.flush({ wrap_up: this.code.value, finish: "1" });
     this.finishButton.disabled = false;
-    if (done) this.options.onFinished();
+    if (done) this.onFinished();
+  }
+
+  /** Send the agent to the note (while it loads it is disabled, and the focus stays put). */
+  focus() {
+    this.note.focus();
   }
 
   /** The card is closing: whatever was typed is saved first. */

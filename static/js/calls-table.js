@@ -1,4 +1,6 @@
-// The live calls table. Every row, first render or update, is drawn by `renderRow`.
+// The live calls table. Every row, first render or update, is drawn by `renderRow`. A call's note
+// (call-work.js) can open in a row of its own under the call's row: calls without a screen-pop have
+// nowhere else to write one.
 
 import { el, formatDuration, gettext, interpolate } from "./format.js";
 
@@ -19,11 +21,18 @@ export class CallsTable {
    * @param {boolean} options.canHangup
    * @param {(call: object) => void} options.onHangup
    * @param {() => number} options.now       server time in ms
+   * @param {boolean} [options.canWriteWork]  rows of calls with a key get a "Note" button
+   * @param {(call: object) => object} [options.newWork]  a CallWork for the call (call-work.js)
+   * @param {(channel: string) => boolean} [options.focusCard]  sends the focus to this tab's pop
+   *   card of the call, if it shows one (true): one call, one editor
+   * @param {(call: object, work: object) => void} [options.onWorkEnded]  the call of an open
+   *   editor ended: its work goes on elsewhere (a wrap-up card), typed text and all
    */
   constructor(options) {
     this.options = options;
     this.rows = new Map(); // channel → <tr>
     this.calls = new Map(); // channel → Call
+    this.editors = new Map(); // channel → {row: <tr class="work-row">, work: CallWork}
     this.ticker = null;
   }
 
@@ -80,6 +89,7 @@ export class CallsTable {
   leave(channel) {
     const row = this.rows.get(channel);
     if (!row) return;
+    this.endWork(channel);
     this.calls.delete(channel);
     row.classList.add("is-leaving");
     row.querySelectorAll("button").forEach((button) => (button.disabled = true));
@@ -90,6 +100,7 @@ export class CallsTable {
   }
 
   forget(channel) {
+    this.endWork(channel); // a snapshot without the call: it ended while we were away
     const row = this.rows.get(channel);
     if (row) row.remove();
     this.rows.delete(channel);
@@ -138,19 +149,103 @@ export class CallsTable {
       el("td", "col-direction", DIRECTION_LABELS[call.direction] || call.direction),
       duration,
     ];
-    if (this.options.canHangup) {
+    if (this.options.canHangup || this.options.canWriteWork) {
       const actions = el("td", "col-actions");
-      const button = el("button", "hangup", gettext("Hang up"));
-      button.type = "button";
-      button.setAttribute(
-        "aria-label",
-        interpolate(gettext("Hang up the call from %s"), [call.src_display]),
-      );
-      button.addEventListener("click", () => this.options.onHangup(this.calls.get(call.channel)));
-      actions.append(button);
+      // The work endpoint knows a call by its key; a call without one has nowhere to save a note.
+      if (this.options.canWriteWork && call.key) {
+        const note = el("button", "row-note", gettext("Note"));
+        note.type = "button";
+        const label = interpolate(gettext("Note on the call from %s"), [call.src_display]);
+        note.setAttribute("aria-label", label);
+        note.setAttribute("aria-expanded", String(this.editors.has(call.channel)));
+        note.addEventListener("click", () => this.toggleWork(call.channel));
+        actions.append(note);
+      }
+      if (this.options.canHangup) {
+        const button = el("button", "hangup", gettext("Hang up"));
+        button.type = "button";
+        button.setAttribute(
+          "aria-label",
+          interpolate(gettext("Hang up the call from %s"), [call.src_display]),
+        );
+        button.addEventListener("click", () => this.options.onHangup(this.calls.get(call.channel)));
+        actions.append(button);
+      }
       cells.push(actions);
     }
     row.replaceChildren(...cells);
+  }
+
+  /** The row's Note button: opens the call's note under its row, or closes it again. */
+  toggleWork(channel) {
+    if (this.editors.has(channel)) this.closeWork(channel);
+    else if (!(this.options.focusCard && this.options.focusCard(channel))) this.openWork(channel);
+  }
+
+  /**
+   * The note in a `<tr>` of its own right after the call's row, not inside it: the call's row is
+   * redrawn on every change of the call, and would take the half-typed note with it.
+   */
+  openWork(channel) {
+    const call = this.calls.get(channel);
+    const work = this.options.newWork(call);
+    const row = document.createElement("tr");
+    row.className = "work-row";
+    row.dataset.channel = channel;
+    const cell = el("td", "work-cell");
+    cell.colSpan = this.rows.get(channel).children.length;
+    const body = el("div", "work-row-body");
+    const close = el("button", "work-close", "×");
+    close.type = "button";
+    const label = interpolate(gettext("Close the note on the call from %s"), [call.src_display]);
+    close.setAttribute("aria-label", label);
+    close.addEventListener("click", () => {
+      this.closeWork(channel);
+      this.noteButton(channel)?.focus(); // not lost to the page with the removed button
+    });
+    body.append(work.element, close);
+    cell.append(body);
+    row.append(cell);
+    this.editors.set(channel, { row, work });
+    this.rows.get(channel).after(row);
+    this.showExpanded(channel);
+    work.start().then(() => {
+      if (this.editors.get(channel)?.work === work) work.focus();
+    });
+  }
+
+  /** Close the call's note; whatever was typed is saved first. */
+  closeWork(channel) {
+    const editor = this.editors.get(channel);
+    if (!editor) return;
+    this.editors.delete(channel);
+    editor.work.close();
+    editor.row.remove();
+    this.showExpanded(channel);
+  }
+
+  /** Close every open note (the user may no longer see live calls). */
+  closeAllWork() {
+    for (const channel of [...this.editors.keys()]) this.closeWork(channel);
+  }
+
+  /** The call ended with its note open: the work is handed on (`onWorkEnded`), never dropped. */
+  endWork(channel) {
+    const editor = this.editors.get(channel);
+    if (!editor) return;
+    this.editors.delete(channel);
+    this.options.onWorkEnded(this.calls.get(channel), editor.work);
+    editor.row.remove();
+  }
+
+  noteButton(channel) {
+    const row = this.rows.get(channel);
+    return row ? row.querySelector("button.row-note") : null;
+  }
+
+  showExpanded(channel) {
+    const button = this.noteButton(channel);
+    if (button) button.setAttribute("aria-expanded", String(this.editors.has(channel)));
   }
 
   elapsed(cell) {
@@ -163,13 +258,25 @@ export class CallsTable {
     }
   }
 
-  /** Ringing calls first, then the longest-running; the count; the empty state. */
+  /**
+   * Ringing calls first, then the longest-running, each open note right under its call; the
+   * count; the empty state.
+   */
   update() {
     const sorted = orderCalls(this.calls.values()).map((call) => this.rows.get(call.channel));
     const leaving = [...this.rows.values()].filter((row) => !sorted.includes(row));
-    const current = [...this.options.body.children];
-    const wanted = [...sorted, ...leaving];
-    if (wanted.some((row, i) => current[i] !== row)) this.options.body.append(...wanted);
+    const wanted = [...sorted, ...leaving].flatMap((row) => {
+      const editor = this.editors.get(row.dataset.channel);
+      return editor ? [row, editor.row] : [row];
+    });
+    // Rows move only where out of place. A moved note loses the focus of the agent typing in it,
+    // so it is given back (the blur on the way has only saved the note early).
+    const { body } = this.options;
+    const focused = document.activeElement;
+    wanted.forEach((row, i) => {
+      if (body.children[i] !== row) body.insertBefore(row, body.children[i] || null);
+    });
+    if (focused && focused !== document.activeElement && body.contains(focused)) focused.focus();
     this.options.empty.hidden = this.calls.size > 0;
     this.options.onCount(this.calls.size);
   }

@@ -53,7 +53,8 @@ export class FollowUps {
   /** The screen-pop hook: a collapsed "call back" section at the foot of the call's card. Its
    * form is built when it is first opened: most pops never need one, nor the assignee list. */
   attach(card, call) {
-    if (!this.config.canSetFollowUp || !call.key) return;
+    // A call between two extensions has nobody outside to call back (the server refuses it).
+    if (!this.config.canSetFollowUp || !call.key || call.direction === "internal") return;
     const details = el("details", "pop-follow-up");
     details.append(el("summary", null, gettext("Call back later")));
     details.addEventListener("toggle", () => this.buildForm(details, call), { once: true });

@@ -1,6 +1,7 @@
 // The agent panel: wires the live connection to the table, the screen-pops and the hang-up dialog,
 // and keeps the connection indicator honest.
 
+import { CallWork, workUrlOf } from "./call-work.js";
 import { CallsTable } from "./calls-table.js";
 import { FollowUps } from "./follow-ups.js";
 import { formatClock, gettext, interpolate } from "./format.js";
@@ -51,6 +52,7 @@ const connection = new LiveConnection({
     else location.assign(config.loginUrl);
   },
   onForbidden() {
+    table.closeAllWork(); // before the rows go: a call no longer shown gets no wrap-up card either
     table.setAll([]);
     pops.endAll();
     followUps.stop();
@@ -62,6 +64,10 @@ const table = new CallsTable({
   empty: document.getElementById("calls-empty"),
   canHangup: config.canHangup,
   onHangup: (call) => dialog && dialog.open(call),
+  canWriteWork: config.canWriteWork,
+  newWork: (call) => new CallWork({ url: workUrlOf(config.workUrl, call.key) }),
+  focusCard: (channel) => pops.focusCard(channel),
+  onWorkEnded: (call, work) => pops.adoptWrapUp(call, work),
   now: () => connection.serverNow(),
   onCount(count) {
     countBox.textContent = String(count);

@@ -1,10 +1,11 @@
 // Screen-pop cards: who is calling, for inbound calls ringing the agent's extensions. One pop per
 // call across all of the agent's tabs; cards stack and can be dismissed. Each card holds the call's
 // note and wrap-up code (call-work.js); when the call ends it becomes a wrap-up card, which closes
-// once the wrap-up is saved, dismissed, or left alone for `wrapUpSeconds`.
+// once the wrap-up is saved, dismissed, or left alone for `wrapUpSeconds`. A call whose note was
+// open in the calls table when it ended gets the same wrap-up card (`adoptWrapUp`).
 
 import { unknownCallerBody } from "./add-caller.js";
-import { CallWork } from "./call-work.js";
+import { CallWork, workUrlOf } from "./call-work.js";
 import { customerLink, el, formatWhen, gettext, interpolate } from "./format.js";
 
 const CLAIM_PREFIX = "telsam-pop:";
@@ -94,6 +95,36 @@ export class ScreenPops {
     else this.dismiss(channel);
   }
 
+  /** This tab's card of the call, if it shows one, takes the focus (its note): true if so. */
+  focusCard(channel) {
+    const card = this.cards.get(channel);
+    const work = card && this.works.get(card);
+    if (!work) return false;
+    work.focus();
+    return true;
+  }
+
+  /**
+   * A call ended while its note was open under its row in the calls table: that note, typed text
+   * and all, moves into a wrap-up card like a pop's. Someone who may not write the call's work gets
+   * none, and neither does a call whose own pop this tab shows: that pop becomes its wrap-up card.
+   */
+  adoptWrapUp(call, work) {
+    if (!work.wantsWrapUp || this.cards.has(call.channel)) {
+      work.close();
+      return;
+    }
+    const typing = work.element.contains(document.activeElement);
+    const card = this.newCard(call, gettext("Call ended"));
+    this.works.set(card, work);
+    work.onFinished = () => this.closeCard(card);
+    card.append(work.element);
+    if (this.options.onCard) this.options.onCard(card, call);
+    this.options.container.prepend(card);
+    this.toWrapUp(card);
+    if (typing) work.focus(); // moving the note took the focus from it
+  }
+
   /** Close the pops of every call `isCurrent(channel)` no longer knows (after a snapshot). */
   endCallsNotIn(isCurrent) {
     for (const channel of [...this.cards.keys()]) if (!isCurrent(channel)) this.callEnded(channel);
@@ -125,7 +156,7 @@ export class ScreenPops {
   startWork(card, call) {
     if (!this.options.workUrl || !call.key) return;
     const work = new CallWork({
-      url: this.options.workUrl.replace("0".repeat(32), call.key),
+      url: workUrlOf(this.options.workUrl, call.key),
       onFinished: () => this.closeCard(card),
     });
     this.works.set(card, work);
@@ -140,7 +171,7 @@ export class ScreenPops {
   toWrapUp(card) {
     const work = this.works.get(card);
     work.callEnded(); // a half-typed note goes first, before anything else can go wrong
-    this.cards.delete(card.dataset.channel);
+    if (this.cards.get(card.dataset.channel) === card) this.cards.delete(card.dataset.channel);
     card.classList.add("is-wrap-up");
     card.querySelector(".pop-kind").textContent = gettext("Call ended");
     const number = card.querySelector(".pop-number").textContent;
@@ -160,22 +191,31 @@ export class ScreenPops {
   }
 
   renderPlaceholder(call) {
+    const card = this.newCard(call, gettext("Incoming call"));
+    card.setAttribute("aria-label", interpolate(gettext("Incoming call from %s"), [call.src_display]));
+    card.append(el("div", "pop-body", gettext("Loading…")));
+    this.cards.set(call.channel, card);
+    this.options.container.prepend(card);
+    return card;
+  }
+
+  /** A card with the header every card of a call has: `kind`, the number, callee and queue. */
+  newCard(call, kind) {
     const card = el("article", "pop");
     card.dataset.channel = call.channel;
-    card.setAttribute("aria-label", interpolate(gettext("Incoming call from %s"), [call.src_display]));
     const header = el("header", "pop-header");
     const title = el("div", "pop-title");
-    title.append(el("span", "pop-kind", gettext("Incoming call")), el("strong", "pop-number", call.src_display));
+    title.append(el("span", "pop-kind", kind), el("strong", "pop-number", call.src_display));
     const close = el("button", "pop-close", "×");
     close.type = "button";
     close.setAttribute("aria-label", gettext("Dismiss"));
     close.addEventListener("click", () => this.closeCard(card));
     header.append(title, close);
-    const meta = el("p", "pop-meta", interpolate(gettext("to extension %s"), [call.dst_display]));
+    // An outgoing call's callee is an outside number, not an extension.
+    const callee = call.direction === "out" ? gettext("to %s") : gettext("to extension %s");
+    const meta = el("p", "pop-meta", interpolate(callee, [call.dst_display]));
     if (call.queue) meta.textContent += ` · ${interpolate(gettext("queue %s"), [call.queue])}`;
-    card.append(header, meta, el("div", "pop-body", gettext("Loading…")));
-    this.cards.set(call.channel, card);
-    this.options.container.prepend(card);
+    card.append(header, meta);
     return card;
   }
 

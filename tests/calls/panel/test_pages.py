@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from calls.models import AgentProfile
 from customers.services import customer_create
+from tests.support import personas
 from tests.support.personas import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +58,15 @@ def test_only_a_supervisor_gets_the_hangup_controls(alice, sam):
     page = logged_in(sam).get("/")
     assert panel_config(page)["canHangup"] is True
     assert b'id="hangup-dialog"' in page.content
+
+
+def test_only_those_who_may_write_call_work_get_the_rows_note(alice):
+    assert panel_config(logged_in(alice).get("/"))["canWriteWork"] is True
+    reader = personas.create(personas.Persona("rita", "rita-pass-123", None))
+    reader.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_callrecord", "view_customer"])
+    )
+    assert panel_config(logged_in(reader).get("/"))["canWriteWork"] is False
 
 
 def test_an_agent_sets_their_extensions(alice):
