@@ -15,6 +15,7 @@ from calls.history.cdr_sync import (
 )
 from calls.live.poll import PollStatus, poll_active_calls, poll_time_limit
 from calls.live.poll_requests import POLL_TASK
+from calls.wallboard.live_board import note_cdr_counts
 
 
 @shared_task(
@@ -47,7 +48,9 @@ def poll_active_calls_task(self, retry_if_busy: bool = False, rematch: bool = Fa
 )
 def sync_recent_cdr_task() -> dict:
     """Copy new call history from the PBX (scheduled by beat every TELSAM_CDR_SYNC_INTERVAL)."""
-    return _summary(sync_recent())
+    summary = sync_recent()
+    note_cdr_counts()  # the wallboard's counts of today, corrected at the next poll
+    return _summary(summary)
 
 
 @shared_task(
@@ -58,7 +61,9 @@ def sync_recent_cdr_task() -> dict:
 )
 def sweep_cdr_task() -> dict:
     """Re-read the last 24 hours of call history (scheduled by beat every hour)."""
-    return _summary(sweep())
+    summary = sweep()
+    note_cdr_counts()
+    return _summary(summary)
 
 
 def _summary(summary: SyncSummary) -> dict:

@@ -15,14 +15,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from calls.live.routing import websocket_urlpatterns  # noqa: E402
+from calls.live.routing import websocket_urlpatterns as live_sockets  # noqa: E402
+from calls.wallboard.routing import websocket_urlpatterns as wallboard_sockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # The Origin must be one of ALLOWED_HOSTS: another site cannot ride the session cookie.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(live_sockets + wallboard_sockets))
         ),
     }
 )

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.dispatch import Signal
 from django.utils import timezone
 from redis.exceptions import LockError
 
@@ -39,6 +40,13 @@ logger = logging.getLogger(__name__)
 
 
 _REMATCH_EVERY_POLLS = 5
+
+# Sent after every poll that stored a state, good or failed, while the poll still holds its lock
+# (so receivers see the polls one at a time, in order), after the broadcast (so they cannot delay
+# the panels): `state` (LiveState), `pbx_ok`, `now`. The wallboard's figures follow the polls
+# this way (calls.wallboard), without the live path importing them. A failing receiver is logged
+# and does not fail the poll.
+polled = Signal()
 
 
 class PollStatus(enum.StrEnum):
@@ -137,6 +145,15 @@ def _poll(client: TelsamClient, now: datetime, rematch: bool) -> PollResult:
     # and went are noted for the history, which must look back to their start for their rows.
     if status is PollStatus.OK:
         note_live_calls(diff.calls, diff.added, diff.removed, fresh=fresh, now=now)
+    for receiver, outcome in polled.send_robust(
+        sender=None, state=state, pbx_ok=status is PollStatus.OK, now=now
+    ):
+        if isinstance(outcome, Exception):
+            logger.warning(
+                "After the poll, %s failed: %s",
+                getattr(receiver, "__qualname__", receiver),
+                redact(f"{type(outcome).__name__}: {outcome}"),
+            )
     return PollResult(
         status,
         seq=state.seq,

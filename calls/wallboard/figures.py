@@ -204,14 +204,18 @@ def extension_board(
     extensions: Iterable[str] | None = None,
     *,
     poll_interval: float = 2.0,
+    known: Iterable[str] = (),
 ) -> ExtensionBoard:
-    """A row per extension in `extensions` (the agents' extensions; None: every extension the
-    wallboard has seen today or on the line), in numeric order."""
+    """A row per extension in `extensions`, or (None) every extension the wallboard has seen today
+    or on the line and those `known` (the agents', the history's), in numeric order."""
     calls_of: dict[str, list[WatchedCall]] = {}
     for call in state.calls.values():
         for extension in call.parties:
             calls_of.setdefault(extension, []).append(call)
-    names = set(state.extensions) | set(calls_of) if extensions is None else set(extensions)
+    if extensions is None:
+        names = set(state.extensions) | set(calls_of) | set(known)
+    else:
+        names = set(extensions)
     ordered = sorted(names, key=lambda name: (len(name), name))
     return ExtensionBoard(
         at=now,

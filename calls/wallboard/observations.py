@@ -97,7 +97,7 @@ def observe(
     a gap; `tz` the day's time zone (TIME_ZONE by default). `state` is left as it was.
     """
     state = state.copy() if state is not None else WallboardState()
-    _roll_over(state, _local_midnight(now, tz or timezone.get_default_timezone()))
+    _roll_over(state, local_midnight(now, tz))
     state.last_poll_at = now
     if not pbx_ok:
         state.pbx_ok = False
@@ -255,7 +255,9 @@ def _fold_talk(state: WallboardState, watched: WatchedCall, until: datetime) -> 
     return seconds
 
 
-def _local_midnight(now: datetime, tz: tzinfo) -> datetime:
+def local_midnight(now: datetime, tz: tzinfo | None = None) -> datetime:
+    """The start of the wallboard's day that `now` is in: local midnight (TIME_ZONE)."""
+    tz = tz or timezone.get_default_timezone()
     return datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
 
 
