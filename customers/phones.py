@@ -92,10 +92,12 @@ def pbx_format(e164: str) -> str:
     return e164.lstrip("+")
 
 
+@lru_cache(maxsize=65_536)
 def display_number(text: str, region: str | None = None) -> str:
     """How a person writes a PBX number: nationally at home (`0532 123 45 67`), else `+49 30 …`.
 
-    Extensions and anything unparsable are returned as they came.
+    Extensions and anything unparsable are returned as they came. Cached as `from_pbx` is: the
+    wallboard shows the same parties after every poll.
     """
     # The cache keys on the arguments as given: the usual call, `from_pbx(text)`, has the entry.
     e164 = from_pbx(text) if region is None else from_pbx(text, region)

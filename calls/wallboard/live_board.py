@@ -129,8 +129,7 @@ def follow_poll(sender, state: LiveState, pbx_ok: bool, now: datetime, **kwargs)
     pipeline.set(MESSAGE_KEY, full)
     pipeline.set(DISPLAY_MESSAGE_KEY, masked)
     pipeline.execute()
-    payloads.broadcast(full, GROUP)
-    payloads.broadcast(masked, DISPLAY_GROUP)
+    payloads.broadcast_each([(GROUP, full), (DISPLAY_GROUP, masked)])
 
 
 def _customers_by_key(state: LiveState) -> dict[str, str]:
