@@ -330,6 +330,42 @@ BENCHMARKS = [
         live=True,
     ),
     Benchmark(
+        "wallboard_load",
+        lambda backend, quick: [
+            [
+                backend,
+                *_sizes(
+                    quick, clients=("200", "1000"), wallboards=("20", "100"), calls=("20", "40")
+                ),
+            ]
+        ],
+        {
+            "wallboard_load": Table(
+                "100 wallboards beside 1,000 panels: the panels' push latency (own overhead p95) "
+                "within 50 ms of the same run without them",
+                lambda r: (
+                    r["boards_received"] > 0
+                    and r["missed_pushes"] == 0
+                    and (r["overhead_p95_change_ms"] or 0) <= 50
+                ),
+                (
+                    "clients",
+                    "wallboards",
+                    "boards_received",
+                    "board_bytes",
+                    "push_p95_baseline_ms",
+                    "push_p95_ms",
+                    "overhead_p95_baseline_ms",
+                    "overhead_p95_ms",
+                    "overhead_p95_change_ms",
+                    "missed_pushes",
+                    "cpu_pct",
+                ),
+            )
+        },
+        live=True,
+    ),
+    Benchmark(
         "live_fanout",
         lambda backend, quick: [
             [backend, *_sizes(quick, clients=("200", "1000"), seconds=("10", "30"))]
