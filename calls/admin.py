@@ -1,9 +1,20 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from calls.history.records import timeline
-from calls.models import FollowUp, HangupAttempt, WrapUpCode, WrapUpQueue
+from calls.models import (
+    DisplayLink,
+    FollowUp,
+    HangupAttempt,
+    WallboardQueue,
+    WrapUpCode,
+    WrapUpQueue,
+)
+from calls.wallboard.display_links import display_path, issue, revoke
 from calls.work.follow_ups import MARK_DONE
 from calls.work.rules import CHANGE_ANY
 from customers.admin import CustomerAdmin
@@ -66,6 +77,82 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return request.user.has_perms((MARK_DONE, CHANGE_ANY))
+
+
+LEVELS = [
+    "waiting_amber",
+    "waiting_red",
+    "longest_wait_amber",
+    "longest_wait_red",
+    "service_level_amber",
+    "service_level_red",
+]
+
+
+@admin.register(WallboardQueue)
+class WallboardQueueAdmin(admin.ModelAdmin):
+    """Each queue's label, service level target and the levels at which its wallboard tile turns
+    amber or red (docs/wallboard-setup.md). Administrators only, as no role is granted it."""
+
+    list_display = ["queue", "name", "service_level_seconds", *LEVELS]
+    list_editable = ["name", "service_level_seconds", *LEVELS]
+    search_fields = ["queue", "name"]
+    fieldsets = [
+        (None, {"fields": ["queue", "name", "service_level_seconds"]}),
+        (_("Calls waiting"), {"fields": ["waiting_amber", "waiting_red"]}),
+        (_("Longest wait"), {"fields": ["longest_wait_amber", "longest_wait_red"]}),
+        (_("Service level"), {"fields": ["service_level_amber", "service_level_red"]}),
+    ]
+
+
+@admin.action(description=_("Revoke the selected display links"))
+def revoke_display_links(modeladmin, request, queryset) -> None:
+    now = timezone.now()
+    revoked = sum(revoke(link, request.user, now) for link in queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d display link revoked: its screens close within seconds.",
+            "%(count)d display links revoked: their screens close within seconds.",
+            revoked,
+        )
+        % {"count": revoked},
+        messages.SUCCESS,
+    )
+
+
+@admin.register(DisplayLink)
+class DisplayLinkAdmin(admin.ModelAdmin):
+    """Display links (calls.wallboard.display_links). Adding one makes its token and shows the
+    screen's URL once, in the message after saving; it is stored nowhere, so it is never shown
+    again (a lost one: add a new link, revoke the old). The token's hash is never shown either."""
+
+    list_display = ["name", "created_at", "created_by", "last_used_at", "revoked_at", "revoked_by"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name"]
+    list_select_related = ["created_by", "revoked_by"]
+    actions = [revoke_display_links]
+    fields = ["name", "created_at", "created_by", "last_used_at", "revoked_at", "revoked_by"]
+    readonly_fields = ["created_at", "created_by", "last_used_at", "revoked_at", "revoked_by"]
+
+    def get_fields(self, request, obj=None):
+        return ["name"] if obj is None else self.fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            # Kept on the object for response_add, the one place the token is shown.
+            obj.new_token = issue(obj, request.user)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        url = request.build_absolute_uri(display_path(obj.new_token))
+        self.message_user(
+            request,
+            _("The screen's address, shown only this once: %(url)s") % {"url": url},
+            messages.SUCCESS,
+        )
+        return super().response_add(request, obj, post_url_continue)
 
 
 class CustomerWithCallsAdmin(CustomerAdmin):

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
-from django.core.validators import RegexValidator
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -492,3 +492,133 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+def default_service_level_seconds() -> int:
+    """A new queue's service level target (`TELSAM_SERVICE_LEVEL_SECONDS`), read when the queue is
+    added, so that the setting is no part of the migrations."""
+    return settings.TELSAM_SERVICE_LEVEL_SECONDS
+
+
+def _level(verbose_name, help_text, *validators) -> models.PositiveIntegerField:
+    """One optional warning or alert level of a wallboard figure (empty: none)."""
+    return models.PositiveIntegerField(
+        verbose_name, null=True, blank=True, validators=list(validators), help_text=help_text
+    )
+
+
+_PERCENT = (MinValueValidator(0), MaxValueValidator(100))
+
+
+class WallboardQueue(models.Model):
+    """A queue as the wallboard shows it: its label, its service level target, and the levels at
+    which its tile turns amber (warning) or red (alert). The rule that reads them is
+    `calls.wallboard.thresholds`; docs/wallboard-setup.md says how to set them."""
+
+    queue = models.CharField(_("queue"), max_length=20, unique=True)
+    name = models.CharField(
+        _("name"), max_length=60, blank=True, help_text=_("Shown on the tile (optional).")
+    )
+    service_level_seconds = models.PositiveSmallIntegerField(
+        _("service level within (s)"),
+        default=default_service_level_seconds,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        help_text=_("A call answered within this many seconds counts as answered in time."),
+    )
+    waiting_amber = _level(
+        _("waiting: warning at"),
+        _("Calls waiting: the tile turns amber when this many or more wait."),
+        MinValueValidator(1),
+    )
+    waiting_red = _level(
+        _("waiting: alert at"),
+        _("Calls waiting: the tile turns red when this many or more wait."),
+        MinValueValidator(1),
+    )
+    longest_wait_amber = _level(
+        _("longest wait: warning at (s)"),
+        _("The longest wait, in seconds: amber from this on."),
+        MinValueValidator(1),
+    )
+    longest_wait_red = _level(
+        _("longest wait: alert at (s)"),
+        _("The longest wait, in seconds: red from this on."),
+        MinValueValidator(1),
+    )
+    service_level_amber = _level(
+        _("service level: warning below (%)"),
+        _("Today's service level, in percent: amber when it is below this."),
+        *_PERCENT,
+    )
+    service_level_red = _level(
+        _("service level: alert below (%)"),
+        _("Today's service level, in percent: red when it is below this."),
+        *_PERCENT,
+    )
+
+    class Meta:
+        ordering = ["queue"]
+        verbose_name = _("wallboard queue")
+        verbose_name_plural = _("wallboard queues")
+        permissions = [("view_wallboard", _("Can see the wallboard"))]
+
+    def __str__(self) -> str:
+        return f"{self.queue} {self.name}".strip()
+
+    def clean(self) -> None:
+        # Red must lie beyond amber: above it for the figures that rise (a queue getting worse
+        # waits longer), below it for the service level, which falls. Red at amber would leave
+        # amber never shown, so it is refused too.
+        errors = {}
+        for figure in ("waiting", "longest_wait"):
+            amber, red = getattr(self, f"{figure}_amber"), getattr(self, f"{figure}_red")
+            if amber is not None and red is not None and red <= amber:
+                errors[f"{figure}_red"] = _("The alert level must be above the warning level.")
+        amber, red = self.service_level_amber, self.service_level_red
+        if amber is not None and red is not None and red >= amber:
+            errors["service_level_red"] = _("The alert level must be below the warning level.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class DisplayLink(models.Model):
+    """A wallboard screen's address: no login, read-only, the wallboard only
+    (calls.wallboard.display_links). Only the token's SHA-256 is kept; the token itself is shown
+    once, when the link is created, and a lost one is replaced by a new link."""
+
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Where the screen is, e.g. “TV by the door”.")
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Written at most once a minute (calls.wallboard.display_links.LAST_USED_EVERY).
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("display link")
+        verbose_name_plural = _("display links")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

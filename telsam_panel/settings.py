@@ -289,6 +289,12 @@ TELSAM_FOLLOW_UP_CHECK_SECONDS = _load(
     env.float, "TELSAM_FOLLOW_UP_CHECK_SECONDS", 30.0, validate=Range(min=1, max=3600)
 )
 
+# The wallboard's service level: a queue call answered within this many seconds counts as
+# answered in time. The default of each queue's own setting (in the admin), read when one is added.
+TELSAM_SERVICE_LEVEL_SECONDS = _load(
+    env.int, "TELSAM_SERVICE_LEVEL_SECONDS", 20, validate=Range(min=1, max=3600)
+)
+
 # One poll per interval. A poll that waited in the queue longer than an interval is dropped
 # (`expires`) rather than run late, so a stalled worker does not come back to a burst of polls.
 CELERY_BEAT_SCHEDULE = {

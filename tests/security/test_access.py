@@ -26,7 +26,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from calls.models import FollowUp, HangupAttempt, WrapUpCode, WrapUpQueue
+from calls.models import (
+    DisplayLink,
+    FollowUp,
+    HangupAttempt,
+    WallboardQueue,
+    WrapUpCode,
+    WrapUpQueue,
+)
 from customers.models import CustomerImport
 from customers.services import customer_create
 
@@ -36,6 +43,7 @@ ROLES = importlib.import_module("calls.migrations.0002_roles").ROLES
 IMPORT_GRANTS = importlib.import_module("customers.migrations.0003_supervisors_see_imports").GRANTS
 CALL_WORK_GRANTS = importlib.import_module("calls.migrations.0009_call_work_roles").GRANTS
 FOLLOW_UP_GRANTS = importlib.import_module("calls.migrations.0011_follow_up_roles").GRANTS
+WALLBOARD_GRANTS = importlib.import_module("calls.migrations.0013_wallboard_roles").GRANTS
 
 # Reachable without logging in, and why that is fine.
 PUBLIC = {
@@ -255,6 +263,7 @@ def test_the_groups_have_exactly_what_the_roles_migrations_grant():
             | set(IMPORT_GRANTS.get(name, []))
             | set(CALL_WORK_GRANTS[name])
             | set(FOLLOW_UP_GRANTS[name])
+            | set(WALLBOARD_GRANTS.get(name, []))
         )
         granted = set(
             Group.objects.get(name=name).permissions.values_list(
@@ -274,6 +283,8 @@ def one_of_each(alice):
     WrapUpCode.objects.create(name_tr="Çözüldü", name_en="Resolved")
     WrapUpQueue.objects.create(queue="630")
     FollowUp.objects.create(number="+905321234567", due_at=timezone.now(), assignee=alice)
+    WallboardQueue.objects.create(queue="630", waiting_amber=3)
+    DisplayLink.objects.create(name="TV", token_hash="0" * 64)
     CustomerImport.objects.create(
         username="alice", source="admin", file_name="a.csv", new=1, updated=0, rejected=0
     )
@@ -336,6 +347,7 @@ def test_a_role_reaches_exactly_the_admin_pages_its_permissions_grant(
     everyone = {f"customer:{a}" for a in ("changelist", "add", "change", "history")}
     # Everyone with the role sees every follow-up (as on /callbacks/); only supervisors change one.
     everyone |= {f"followup:{a}" for a in ("changelist", "change", "history")}
+    # The wallboard's queues and display links are the administrators' alone: no role has them.
     assert (
         reached
         == {
