@@ -9,6 +9,7 @@ import { HangupDialog } from "./hangup.js";
 import { LiveConnection } from "./live-connection.js";
 import { offerNotifications } from "./notifications.js";
 import { ScreenPops } from "./screen-pop.js";
+import { WallboardAlerts } from "./wallboard-alerts.js";
 
 const config = JSON.parse(document.getElementById("panel-config").textContent);
 const statusBox = document.getElementById("connection-status");
@@ -81,8 +82,26 @@ function showStatus(status) {
 
 offerNotifications(document.getElementById("enable-notifications"));
 
+// A supervisor's panel hears the wallboard's queue alerts too (no board here, only the alerts):
+// a second socket, quiet about its state, since the panel's own status line speaks for the page.
+const alerts = config.canSeeWallboard
+  ? new WallboardAlerts({ soundButton: document.getElementById("alert-sound") })
+  : null;
+const wallboardConnection = alerts
+  ? new LiveConnection({
+      path: config.wallboardWsPath,
+      pollInterval: config.pollInterval,
+      snapshots: false,
+      onMessage: (message) => alerts.consider(message),
+      onStatus() {},
+      onUnauthenticated() {}, // the panel's own socket sends the page to the login
+      onForbidden() {}, // the right was taken away: no alerts, the panel goes on
+    })
+  : null;
+
 // For end-to-end tests and the curious: the live connection of this page.
-window.telsamPanel = { connection, table, pops, followUps };
+window.telsamPanel = { connection, table, pops, followUps, alerts, wallboardConnection };
 table.start();
 connection.start();
 followUps.start();
+if (wallboardConnection) wallboardConnection.start();
