@@ -64,7 +64,7 @@ if (config.tv && !config.theme) {
 
 // Full screen needs a click (browsers refuse it to a page by itself); F11 works as well.
 const fullScreenButton = document.getElementById("full-screen");
-if (fullScreenButton && document.fullscreenEnabled) {
+if (fullScreenButton && config.tv && document.fullscreenEnabled) {
   fullScreenButton.hidden = false;
   fullScreenButton.addEventListener("click", () => {
     if (document.fullscreenElement) document.exitFullscreen();
