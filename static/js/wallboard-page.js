@@ -40,9 +40,11 @@ const connection = new LiveConnection({
   },
   onStatus: (status) => paintStatus(statusBox, describeStatus(status, null, FORBIDDEN_TEXT)),
   onUnauthenticated() {
+    // A display link's screen has no login to go to: it stops, as for a refusal.
+    if (!config.loginUrl) board.stop();
     // As on the panel: a page that had been streaming reloads (a new session key after a
     // password change comes back at once), one refused from the start goes to the login.
-    if (connection.everConnected || !config.loginUrl) location.reload();
+    else if (connection.everConnected) location.reload();
     else location.assign(config.loginUrl);
   },
   onForbidden: () => board.stop(),
