@@ -2,8 +2,8 @@
 
 The copies that cannot import it are read here: the payload type (a `Literal`, which type checkers
 need spelled out), the page's sentence per code (`static/js/connection-status.js`) and its Turkish
-translation, and the tables in the docs. Besides the PBX's reasons, browsers get one code of the live layer's
-own, `waiting` (no poll yet).
+translation, and the tables in the docs. Besides the PBX's reasons, browsers get one code of the
+live layer's own, `waiting` (no poll yet).
 """
 
 from __future__ import annotations
