@@ -20,7 +20,7 @@ SEE_CALLS = "calls.view_callrecord"
 # Who is behind a number: name, company, e-mail, notes.
 SEE_CUSTOMERS = "customers.view_customer"
 SEE_STATS = "calls.view_stats"
-# The supervisors' wallboard: queue figures and who is on which call, live.
+# The supervisors' wallboard: every queue's figures and every extension's state, live.
 SEE_WALLBOARD = "calls.view_wallboard"
 # Live calls carry the customer matched to each caller, so they need both.
 LIVE_CALLS = (SEE_CALLS, SEE_CUSTOMERS)

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from calls.history import views as history_views
-from calls.panel import follow_up_views, views
+from calls.panel import follow_up_views, views, wallboard_views
+from calls.wallboard.display_links import DISPLAY_PATH
 
 
 class CallKeyConverter:
@@ -19,6 +20,9 @@ class CallKeyConverter:
 
 
 register_converter(CallKeyConverter, "call_key")
+
+# "display/<str:token>/", from the one place a display link's path is written.
+DISPLAY_ROUTE = DISPLAY_PATH.lstrip("/").replace("{token}", "<str:token>")
 
 app_name = "calls"
 
@@ -41,4 +45,7 @@ urlpatterns = [
     path("callbacks/", history_views.callbacks, name="callbacks"),
     path("callbacks/done/", history_views.callback_done, name="callback-done"),
     path("stats/", history_views.stats, name="stats"),
+    path("wallboard/", wallboard_views.wallboard, name="wallboard"),
+    # Any token up to a slash reaches the view, so a malformed one gets the same plain 404.
+    path(DISPLAY_ROUTE, wallboard_views.display, name="display"),
 ]

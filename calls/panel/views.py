@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calls.access import LIVE_CALLS, SEE_CALLS, requires
+from calls.access import LIVE_CALLS, SEE_CALLS, SEE_WALLBOARD, requires
 from calls.models import AgentProfile, CallWork, HangupAttempt
 from calls.panel.answers import invalid, refused, unknown_call
 from calls.panel.caller_card import caller_card
 from calls.panel.forms import AgentProfileForm, CallerCustomerForm, CallWorkForm
 from calls.panel.hangup import HANGUP_PERMISSION, hangup_call
+from calls.panel.wallboard_views import WALLBOARD_WS_PATH
 from calls.pbx import is_valid_channel
 from calls.work.payloads import work_payload
 from calls.work.rules import MAY_WRITE, WorkRefused
@@ -62,6 +63,9 @@ def panel(request: HttpRequest) -> HttpResponse:
         "followUpsDueUrl": reverse("calls:follow-ups-due"),
         "followUpDoneUrl": reverse("calls:follow-up-done", args=[0]),
         "followUpCheckSeconds": settings.TELSAM_FOLLOW_UP_CHECK_SECONDS,
+        # A supervisor's panel also hears the wallboard's queue alerts (notifications only).
+        "canSeeWallboard": request.user.has_perm(SEE_WALLBOARD),
+        "wallboardWsPath": WALLBOARD_WS_PATH,
     }
     return render(request, "calls/panel.html", {"config": config, "profile": profile})
 

@@ -9,9 +9,26 @@ export function formatDuration(totalSeconds) {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
+/**
+ * Whole seconds → "45 s", "5 min", "2 h 5 min" (Turkish "5 dk"): how long something has been so,
+ * where a ticking clock would be noise (an extension free for a while, data two minutes old).
+ */
+export function formatSpan(totalSeconds) {
+  const seconds = Math.max(0, Math.floor(totalSeconds));
+  if (seconds < 60) return interpolate(gettext("%s s"), [seconds]);
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return interpolate(gettext("%s min"), [minutes]);
+  return interpolate(gettext("%s h %s min"), [Math.floor(minutes / 60), minutes % 60]);
+}
+
+/** The page's language ("tr", "en"); Turkish where there is no page (the unit tests). */
+export function pageLanguage() {
+  return (globalThis.document && document.documentElement.lang) || "tr";
+}
+
 /** A timestamp (ms) → "14:05" in the page's language. */
 export function formatClock(ms) {
-  return new Date(ms).toLocaleTimeString(document.documentElement.lang || undefined, {
+  return new Date(ms).toLocaleTimeString(pageLanguage(), {
     hour: "2-digit",
     minute: "2-digit",
   });

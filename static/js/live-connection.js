@@ -1,10 +1,14 @@
-// The live calls websocket (docs/websocket-protocol.md): keeps one connection open, applies the
+// The live websockets (docs/websocket-protocol.md): keeps one connection open, applies the
 // run/seq rules, resynchronises on a gap, reconnects with jittered backoff, and says how fresh the
 // data is. Reconnecting is treated exactly like a first start: the server sends a new snapshot.
+// The wallboard's sockets speak a simpler protocol on the same rules (`snapshots: false`): every
+// message is the whole state, so there is nothing to order, only a message to hand on.
 
 const CLOSE_UNAUTHENTICATED = 4401;
 // Logged in, but no role that shows live calls (or the role was taken away).
 const CLOSE_FORBIDDEN = 4403;
+// A wallboard display link that was revoked: it will never work again.
+const CLOSE_REVOKED = 4410;
 const BACKOFF_FIRST_MS = 500;
 // Often the web server is up while what it needs is not (Redis restarting): its handshakes fail
 // until then, and a page must be back within seconds after, so the wait never grows past 5 s. The
@@ -21,9 +25,16 @@ export class LiveConnection {
    * @param {number} options.pollInterval  seconds between server polls
    * @param {(calls: object[]) => void} options.onSnapshot  the complete set of calls
    * @param {(diff: object) => void} options.onDiff         added / changed / removed
+   * @param {boolean} [options.snapshots=true]  false: no snapshot or diff is expected; every
+   *   message is the whole state and goes to `onMessage` (the wallboard's sockets)
+   * @param {(message: object) => void} [options.onMessage]  any other message type (or, with
+   *   `snapshots: false`, every message)
+   * @param {(message: object) => object} [options.pbxOf]  a message's PBX state ({ok,
+   *   last_ok_at, error, reason}); by default its `pbx` field
    * @param {(status: object) => void} options.onStatus     connection and PBX state
    * @param {() => void} options.onUnauthenticated          the session is gone: go to login
    * @param {() => void} options.onForbidden                no permission for live calls
+   * @param {() => void} [options.onRevoked]                the display link was revoked (4410)
    */
   constructor(options) {
     this.options = options;
@@ -37,7 +48,11 @@ export class LiveConnection {
     this.pbx = null;
     this.state = "connecting";
     this.serverOffsetMs = 0; // browser clock minus server clock
-    this.clockFromDiff = false;
+    // Whether the server clock was taken from a message sent right after its poll (a diff, or
+    // a state message not answering a connect or resync), rather than from a resent one.
+    this.clockFromPoll = false;
+    // The next message answers a connect or a resync: the state of an earlier poll, resent.
+    this.expectResent = false;
     this.everConnected = false;
     this.stopped = false;
     this.awaitingPoll = false;
@@ -107,6 +122,7 @@ export class LiveConnection {
       this.attempt = 0;
       this.openedAt = Date.now();
       this.resyncSentAt = null;
+      this.expectResent = true;
     };
     socket.onmessage = (event) => this.receive(JSON.parse(event.data));
     socket.onclose = (event) => this.closed(event);
@@ -128,6 +144,13 @@ export class LiveConnection {
       this.options.onForbidden();
       return;
     }
+    if (event.code === CLOSE_REVOKED) {
+      // A revoked display link stays revoked: a screen retrying it would knock forever.
+      this.stopped = true;
+      this.setState("revoked");
+      if (this.options.onRevoked) this.options.onRevoked();
+      return;
+    }
     this.setState("reconnecting");
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: no thundering herd
@@ -142,7 +165,9 @@ export class LiveConnection {
   }
 
   resync() {
-    if (this.isOpen()) this.socket.send(JSON.stringify({ type: "resync" }));
+    if (!this.isOpen()) return;
+    this.expectResent = true;
+    this.socket.send(JSON.stringify({ type: "resync" }));
   }
 
   /**
@@ -169,6 +194,21 @@ export class LiveConnection {
     this.everConnected = true;
     this.lastMessageAt = Date.now();
     this.resyncSentAt = null;
+    const resent = this.expectResent;
+    this.expectResent = false;
+    if (this.options.snapshots === false) {
+      this.takeClock(message, !resent);
+      this.pbx = this.pbxOf(message);
+      if (this.options.onMessage) this.options.onMessage(message);
+      this.setState("live");
+      return;
+    }
+    if (!["snapshot", "diff"].includes(message.type)) {
+      // Not part of the calls' state (nor its PBX status): only whoever asked for it reads it.
+      if (this.options.onMessage) this.options.onMessage(message);
+      this.setState("live");
+      return;
+    }
     const action = messageAction({ run: this.run, seq: this.seq, at: this.at }, message);
     if (action === "hold") {
       this.awaitingPoll = true;
@@ -176,14 +216,8 @@ export class LiveConnection {
       return;
     }
     this.awaitingPoll = false;
-    // A diff leaves the server the moment its poll ran, so its `at` is the server's clock now. A
-    // snapshot resent on connect or resync carries an older poll's `at`: good enough until the
-    // first diff, but taken later it would stop the clocks and hide a stalled poller.
-    if (message.at && (message.type === "diff" || !this.clockFromDiff)) {
-      this.serverOffsetMs = Date.now() - Date.parse(message.at);
-      this.clockFromDiff = message.type === "diff";
-    }
-    this.pbx = message.pbx;
+    this.takeClock(message, message.type === "diff");
+    this.pbx = this.pbxOf(message);
     if (action === "snapshot") {
       this.run = message.run;
       this.seq = message.seq;
@@ -197,6 +231,22 @@ export class LiveConnection {
       this.options.onDiff(message);
     }
     this.setState("live");
+  }
+
+  /**
+   * A message sent the moment its poll ran (`fresh`) carries the server's clock now in `at`. One
+   * resent on connect or resync carries an older poll's `at`: good enough until the first fresh
+   * one, but taken later it would stop the clocks and hide a stalled poller.
+   */
+  takeClock(message, fresh) {
+    if (message.at && (fresh || !this.clockFromPoll)) {
+      this.serverOffsetMs = Date.now() - Date.parse(message.at);
+      this.clockFromPoll = fresh;
+    }
+  }
+
+  pbxOf(message) {
+    return this.options.pbxOf ? this.options.pbxOf(message) : message.pbx;
   }
 
   setState(state) {

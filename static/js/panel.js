@@ -3,11 +3,14 @@
 
 import { CallWork, workUrlOf } from "./call-work.js";
 import { CallsTable } from "./calls-table.js";
+import { describeStatus, paintStatus } from "./connection-status.js";
 import { FollowUps } from "./follow-ups.js";
-import { formatClock, gettext, interpolate } from "./format.js";
+import { gettext } from "./format.js";
 import { HangupDialog } from "./hangup.js";
 import { LiveConnection } from "./live-connection.js";
+import { offerNotifications } from "./notifications.js";
 import { ScreenPops } from "./screen-pop.js";
+import { WallboardAlerts } from "./wallboard-alerts.js";
 
 const config = JSON.parse(document.getElementById("panel-config").textContent);
 const statusBox = document.getElementById("connection-status");
@@ -75,76 +78,36 @@ const table = new CallsTable({
   },
 });
 
-// Why the PBX is not answering, per `pbx.reason` (docs/websocket-protocol.md), in the user's
-// language; the server's technical detail (`pbx.error`) follows in parentheses.
-const PBX_REASONS = {
-  unreachable: gettext("The PBX cannot be reached (network, address or PBX down)."),
-  timeout: gettext("The PBX is answering too slowly."),
-  http_error: gettext("The PBX answered with an HTTP error."),
-  bad_response: gettext("The PBX sent an answer that cannot be read."),
-  rejected: gettext("The PBX refused the request (check the API user and password)."),
-  not_configured: gettext("The PBX address is not configured."),
-  waiting: gettext("Waiting for the first poll."),
-};
-
-function pbxDetail(pbx) {
-  const error = (pbx && pbx.error) || "";
-  const sentence = pbx && Object.hasOwn(PBX_REASONS, pbx.reason) ? PBX_REASONS[pbx.reason] : "";
-  // "waiting" has no technical detail worth showing: its error only repeats it in English.
-  if (sentence && error && pbx.reason !== "waiting") return `${sentence} (${error})`;
-  return sentence || error;
-}
+const FORBIDDEN_TEXT = gettext(
+  "Your account has no role that shows live calls. An administrator can give you one.",
+);
 
 function showStatus(status) {
-  let state = "live";
-  let text = gettext("Live");
-  let detail = "";
-  if (status.connection === "forbidden") {
-    state = "forbidden";
-    text = gettext(
-      "Your account has no role that shows live calls. An administrator can give you one.",
-    );
-  } else if (status.connection === "connecting") {
-    state = "connecting";
-    text = gettext("Connecting…");
-  } else if (status.connection === "reconnecting") {
-    state = "reconnecting";
-    text = gettext("Connection lost, reconnecting…");
-  } else if (status.pbxOk === false) {
-    state = "pbx-down";
-    text = status.lastOkAt
-      ? interpolate(gettext("PBX not answering since %s"), [formatClock(status.lastOkAt)])
-      : gettext("PBX not answering");
-    detail = pbxDetail(connection.pbx);
-  } else if (status.stale) {
-    state = "stale";
-    text = gettext("Data may be out of date: no update for a while");
-  }
-  // Compared before writing: this runs every second, and a live region re-announces each change.
-  if (
-    statusBox.dataset.state !== state ||
-    statusBox.dataset.text !== text ||
-    statusBox.dataset.detail !== detail
-  ) {
-    statusBox.dataset.state = state;
-    statusBox.dataset.text = text;
-    statusBox.dataset.detail = detail;
-    statusBox.querySelector("[data-role=text]").textContent = text;
-    statusBox.querySelector("[data-role=detail]").textContent = detail;
-  }
+  paintStatus(statusBox, describeStatus(status, connection.pbx, FORBIDDEN_TEXT));
 }
 
-const notifyButton = document.getElementById("enable-notifications");
-if ("Notification" in window && Notification.permission === "default") {
-  notifyButton.hidden = false;
-  notifyButton.addEventListener("click", async () => {
-    await Notification.requestPermission();
-    notifyButton.hidden = Notification.permission !== "default";
-  });
-}
+offerNotifications(document.getElementById("enable-notifications"));
+
+// A supervisor's panel hears the wallboard's queue alerts too (no board here, only the alerts):
+// a second socket, quiet about its state, since the panel's own status line speaks for the page.
+const alerts = config.canSeeWallboard
+  ? new WallboardAlerts({ soundButton: document.getElementById("alert-sound") })
+  : null;
+const wallboardConnection = alerts
+  ? new LiveConnection({
+      path: config.wallboardWsPath,
+      pollInterval: config.pollInterval,
+      snapshots: false,
+      onMessage: (message) => alerts.consider(message),
+      onStatus() {},
+      onUnauthenticated() {}, // the panel's own socket sends the page to the login
+      onForbidden() {}, // the right was taken away: no alerts, the panel goes on
+    })
+  : null;
 
 // For end-to-end tests and the curious: the live connection of this page.
-window.telsamPanel = { connection, table, pops, followUps };
+window.telsamPanel = { connection, table, pops, followUps, alerts, wallboardConnection };
 table.start();
 connection.start();
 followUps.start();
+if (wallboardConnection) wallboardConnection.start();

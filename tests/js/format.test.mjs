@@ -29,3 +29,14 @@ test("the interpolation fallback fills every value, in order", () => {
 test("the interpolation fallback leaves a value's own %s alone", () => {
   assert.equal(interpolateFallback("from %s to %s", ["%s", "201"]), "from %s to 201");
 });
+
+test("spans read in seconds under a minute, then minutes, then hours and minutes", async () => {
+  const { formatSpan } = await import("../../static/js/format.js");
+  assert.equal(formatSpan(0), "0 s");
+  assert.equal(formatSpan(59.9), "59 s");
+  assert.equal(formatSpan(60), "1 min");
+  assert.equal(formatSpan(300), "5 min");
+  assert.equal(formatSpan(3599), "59 min");
+  assert.equal(formatSpan(3600 + 5 * 60 + 30), "1 h 5 min");
+  assert.equal(formatSpan(-4), "0 s");
+});

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { messageAction } from "../../static/js/live-connection.js";
+import { LiveConnection, messageAction } from "../../static/js/live-connection.js";
 
 const AT = "2026-12-01T09:00:10Z";
 const LATER = "2026-12-01T09:00:12Z";
@@ -59,4 +59,61 @@ test("a restored older state (same run, seq not past the shown one, later poll) 
 
 test("a message of no known type changes nothing", () => {
   assert.equal(messageAction(shown, { type: "pong", run: "r9", seq: 99 }), "ignore");
+});
+
+// The wallboard's sockets (`snapshots: false`): every message is the whole state.
+
+function stateConnection() {
+  const received = [];
+  const connection = new LiveConnection({
+    path: "/ws/wallboard/",
+    pollInterval: 2,
+    snapshots: false,
+    pbxOf: (message) => ({ ok: message.pbx_ok, last_ok_at: message.last_ok_at }),
+    onMessage: (message) => received.push(message),
+    onStatus() {},
+  });
+  return { connection, received };
+}
+
+const board = (at) => ({ type: "wallboard", at, pbx_ok: true, last_ok_at: at, queues: [] });
+
+test("without snapshots every message goes to onMessage, with its PBX state", () => {
+  const { connection, received } = stateConnection();
+  connection.receive(board(AT));
+  connection.receive(board(LATER));
+  assert.deepEqual(
+    received.map((m) => m.at),
+    [AT, LATER],
+  );
+  assert.equal(connection.state, "live");
+  assert.deepEqual(connection.pbx, { ok: true, last_ok_at: LATER });
+});
+
+test("the clock comes from poll messages, not from one resent on connect or resync", () => {
+  const { connection } = stateConnection();
+  connection.expectResent = true; // as the socket's open does
+  connection.receive(board(AT)); // the last poll's state, resent: taken, nothing better yet
+  const offsetFromResent = connection.serverOffsetMs;
+  connection.receive(board(LATER)); // a poll's message: the server's clock now
+  assert.ok(connection.serverOffsetMs < offsetFromResent);
+  const fromPoll = connection.serverOffsetMs;
+  connection.expectResent = true; // as a resync does
+  connection.receive(board(EARLIER));
+  assert.equal(connection.serverOffsetMs, fromPoll);
+});
+
+test("a message of another type reaches onMessage on the panel's socket too", () => {
+  const received = [];
+  const connection = new LiveConnection({
+    path: "/ws/calls/",
+    pollInterval: 2,
+    onSnapshot: () => assert.fail("not a snapshot"),
+    onDiff: () => assert.fail("not a diff"),
+    onMessage: (message) => received.push(message.type),
+    onStatus() {},
+  });
+  connection.receive({ type: "notice" });
+  assert.deepEqual(received, ["notice"]);
+  assert.equal(connection.pbx, null, "another type says nothing about the PBX");
 });

@@ -56,6 +56,7 @@ PUBLIC = {
     "favicon.ico": "a redirect to the icon",
     "healthz": "the health check for load balancers: ok or not, no data, no secrets",
     "healthz/data": "the freshness check for monitoring: status words only, details for staff",
+    "display/<str:token>/": "a display link's wallboard screen: the token is the key, else 404",
 }
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 
@@ -91,6 +92,7 @@ ANY_VALUES = {
     "app_label": "customers",
     "url": "no/such/page/",
     "key": "0" * 32,
+    "token": "A" * 43,  # shaped like a display link's token, and no link's
 }
 
 
@@ -205,6 +207,14 @@ ACCESS: dict[str, list[Try]] = {
         Try((LOGIN, 403, 302, 302, 302), method="post", data=(("number", "+905321234567"),))
     ],
     "stats/": [Try((LOGIN, 403, 403, 200, 200))],
+    # The supervisors' wallboard (calls.view_wallboard), in the site's frame and as a TV.
+    "wallboard/": [
+        Try((LOGIN, 403, 403, 200, 200)),
+        Try((LOGIN, 403, 403, 200, 200), query="tv=1&theme=dark"),
+    ],
+    # No login: an active link's token opens it (tests/calls/panel/test_wallboard_pages.py);
+    # any other token, whoever asks, a plain 404.
+    "display/<str:token>/": [Try(everyone(404))],
 }
 # The admin's own URLs: its role tests below (what each group's permissions grant).
 ADMIN_PREFIX = "admin/"
@@ -384,7 +394,7 @@ def test_a_staff_member_without_a_role_reaches_no_model(one_of_each):
     assert client.get("/admin/customers/customer/export/").status_code == 403
 
 
-NAV = {r: f"/{r}" for r in ("", "history/", "callbacks/", "stats/", "profile/")}
+NAV = {r: f"/{r}" for r in ("", "history/", "callbacks/", "stats/", "wallboard/", "profile/")}
 
 
 @pytest.mark.parametrize("persona", PERSONAS[1:])

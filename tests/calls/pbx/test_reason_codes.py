@@ -1,9 +1,9 @@
 """`PbxReason` is the one list of why the PBX cannot be used; every copy of it agrees.
 
 The copies that cannot import it are read here: the payload type (a `Literal`, which type checkers
-need spelled out), the page's sentence per code (`static/js/panel.js`) and its Turkish translation,
-and the tables in the docs. Besides the PBX's reasons, browsers get one code of the live layer's
-own, `waiting` (no poll yet).
+need spelled out), the page's sentence per code (`static/js/connection-status.js`) and its Turkish
+translation, and the tables in the docs. Besides the PBX's reasons, browsers get one code of the
+live layer's own, `waiting` (no poll yet).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ def read(path: str) -> str:
 
 
 def page_sentences() -> dict[str, str]:
-    """`PBX_REASONS` of panel.js: code → the English sentence it passes to gettext."""
-    source = read("static/js/panel.js")
+    """`PBX_REASONS` of connection-status.js: code → the English sentence it passes to gettext."""
+    source = read("static/js/connection-status.js")
     block = re.search(r"^const PBX_REASONS = \{\n(.*?)^\};", source, re.MULTILINE | re.DOTALL)
-    assert block, "panel.js has no PBX_REASONS object"
+    assert block, "connection-status.js has no PBX_REASONS object"
     entries = re.findall(r'^\s*(\w+): gettext\("((?:[^"\\]|\\.)*)"\),?$', block[1], re.MULTILINE)
     assert len(entries) == len(block[1].strip().splitlines()), "a PBX_REASONS entry is not read"
     return dict(entries)
