@@ -9,6 +9,7 @@ link's screens close (4410) within seconds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,8 +29,21 @@ def _stored(key: str) -> str | None:
     return raw.decode() if raw is not None else None
 
 
-# Before the first poll has stored a board: the page shows "waiting" until the next push.
-NO_BOARD_YET = '{"type":"wallboard","waiting":true}'
+# Before the first poll has stored a board: an empty one, stale, with nothing known yet.
+NO_BOARD_YET = json.dumps(
+    {
+        "type": "wallboard",
+        "waiting": True,
+        "at": None,
+        "stale": True,
+        "pbx_ok": False,
+        "last_ok_at": None,
+        "age_seconds": None,
+        "queues": [],
+        "total": None,
+        "extensions": [],
+    }
+)
 
 
 class WallboardConsumer(StreamConsumer):

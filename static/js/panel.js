@@ -10,7 +10,7 @@ import { HangupDialog } from "./hangup.js";
 import { LiveConnection } from "./live-connection.js";
 import { offerNotifications } from "./notifications.js";
 import { ScreenPops } from "./screen-pop.js";
-import { WallboardAlerts } from "./wallboard-alerts.js";
+import { WallboardAlerts, boardPbx } from "./wallboard-alerts.js";
 
 const config = JSON.parse(document.getElementById("panel-config").textContent);
 const statusBox = document.getElementById("connection-status");
@@ -98,6 +98,7 @@ const wallboardConnection = alerts
       path: config.wallboardWsPath,
       pollInterval: config.pollInterval,
       snapshots: false,
+      pbxOf: boardPbx,
       onMessage: (message) => alerts.consider(message),
       onStatus() {},
       onUnauthenticated() {}, // the panel's own socket sends the page to the login

@@ -61,6 +61,12 @@ export function alertTransitions(levels, message) {
   return { levels: next, raised, cleared };
 }
 
+/** A wallboard message's PBX state, as the live connection reads it (the board carries it in
+ * its own fields, docs/websocket-protocol.md). */
+export function boardPbx(message) {
+  return { ok: message.pbx_ok, last_ok_at: message.last_ok_at, error: null, reason: null };
+}
+
 /** Notifications and the sound for the alerts raised by each message the socket brings. */
 export class WallboardAlerts {
   /**

@@ -6,7 +6,7 @@ import { gettext } from "./format.js";
 import { LiveConnection } from "./live-connection.js";
 import { offerNotifications } from "./notifications.js";
 import { Wallboard } from "./wallboard.js";
-import { WallboardAlerts } from "./wallboard-alerts.js";
+import { WallboardAlerts, boardPbx } from "./wallboard-alerts.js";
 
 const config = JSON.parse(document.getElementById("wallboard-config").textContent);
 const statusBox = document.getElementById("connection-status");
@@ -26,13 +26,7 @@ const connection = new LiveConnection({
   path: config.wsPath,
   pollInterval: config.pollInterval,
   snapshots: false,
-  // The board's status line reads the PBX from the message's own fields.
-  pbxOf: (message) => ({
-    ok: message.pbx_ok,
-    last_ok_at: message.last_ok_at,
-    error: null,
-    reason: null,
-  }),
+  pbxOf: boardPbx,
   onMessage(message) {
     if (message.type !== "wallboard") return;
     board.show(message);

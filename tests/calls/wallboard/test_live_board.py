@@ -76,7 +76,8 @@ async def test_a_supervisor_s_board_counts_the_waiting_calls_and_moves_when_one_
 ):
     await sync_to_async(customer_create)(name="Ayşe Yılmaz", phones=["0532 123 45 67"])
     socket, first = await connected("/ws/wallboard/", sam)
-    assert first == {"type": "wallboard", "waiting": True}  # no poll has run yet
+    # No poll has run yet: an empty board, stale, that says so.
+    assert (first["waiting"], first["stale"], first["queues"]) == (True, True, [])
     sim = pbx_settings.sim
     ayse = sim.add_call(AYSE, "630", **QUEUED)
     await board_after_poll(socket)
