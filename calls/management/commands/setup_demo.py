@@ -11,12 +11,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from calls.models import AgentProfile, WrapUpCode
+from calls.models import AgentProfile, WallboardQueue, WrapUpCode
 from customers.demo_data import DEMO_CUSTOMERS, DEMO_USERS
 from customers.models import Customer
 from customers.services import customer_create
 
 # The wrap-up codes a call centre starts with (Turkish, English, colour); admins edit them later.
+# The simulator's queues on the wallboard, named, with levels its traffic reaches now and then.
+DEMO_WALLBOARD_QUEUES = [
+    {"queue": "630", "name": "Satış", "waiting_amber": 2, "waiting_red": 4,
+     "longest_wait_amber": 30, "longest_wait_red": 60, "service_level_red": 70},
+    {"queue": "631", "name": "Destek", "waiting_amber": 2, "waiting_red": 4,
+     "longest_wait_amber": 45, "longest_wait_red": 90},
+]  # fmt: skip
 DEMO_WRAP_UP_CODES = [
     ("Çözüldü", "Resolved", "#16a34a"),
     ("Bilgi verildi", "Information given", "#2563eb"),
@@ -77,6 +84,8 @@ class Command(BaseCommand):
                 WrapUpCode(name_tr=tr, name_en=en, colour=colour, order=order)
                 for order, (tr, en, colour) in enumerate(DEMO_WRAP_UP_CODES)
             )
+        if not WallboardQueue.objects.exists():
+            WallboardQueue.objects.bulk_create(WallboardQueue(**q) for q in DEMO_WALLBOARD_QUEUES)
         self.stdout.write("Demo users (username / password):")
         for username, (password, role) in DEMO_USERS.items():
             self.stdout.write(f"  {role:<11} {username} / {password}")

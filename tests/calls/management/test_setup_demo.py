@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
-from calls.models import WrapUpCode
+from calls.models import WallboardQueue, WrapUpCode
 from customers.models import Customer, PhoneNumber
 from tests.support.compose import env_example_values
 from tests.support.processes import run_manage
@@ -49,14 +49,12 @@ def test_it_stores_sample_numbers_as_e164_whatever_way_they_were_typed():
 @pytest.mark.usefixtures("debug_on")
 def test_it_can_run_twice_without_duplicating_anything():
     call_command("setup_demo")
-    counts = Customer.objects.count(), PhoneNumber.objects.count(), WrapUpCode.objects.count()
+    models = (Customer, PhoneNumber, WrapUpCode, WallboardQueue)
+    counts = [model.objects.count() for model in models]
     call_command("setup_demo")
     assert counts[2] > 0  # the agents have codes to pick in the demo
-    assert (
-        Customer.objects.count(),
-        PhoneNumber.objects.count(),
-        WrapUpCode.objects.count(),
-    ) == counts
+    assert counts[3] == 2  # the simulator's two queues are on the wallboard, with their levels
+    assert [model.objects.count() for model in models] == counts
 
 
 @pytest.mark.usefixtures("debug_on")
