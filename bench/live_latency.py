@@ -172,6 +172,35 @@ def measure(sim, stack, fleets, interval, calls, rng, pool) -> dict:
     }
 
 
+def panels_streaming(bench, clients: int, interval: float, rng, background: int) -> None:
+    """`background` calls on the line, the poller at `interval`, and `clients` panels open: where
+    a comparison of push latency with and without some extra load starts."""
+    bench.add_background_calls(background, rng)
+    bench.stack.start_poller(interval)
+    bench.fleets.set_poll_interval(interval)
+    ramp = bench.fleets.grow(clients, batch=100)
+    if ramp["open"] < clients:
+        raise RuntimeError(f"only {ramp['open']} of {clients} clients connected")
+
+
+def latency_change(baseline: dict, loaded: dict) -> dict:
+    """The push latency of two `measure` runs, without and with an extra load, side by side."""
+    change = (
+        None
+        if loaded["overhead_p95_ms"] is None or baseline["overhead_p95_ms"] is None
+        else round(loaded["overhead_p95_ms"] - baseline["overhead_p95_ms"], 1)
+    )
+    return {
+        "push_p95_baseline_ms": baseline["p95_ms"],
+        "push_p95_ms": loaded["p95_ms"],
+        "overhead_p95_baseline_ms": baseline["overhead_p95_ms"],
+        "overhead_p95_ms": loaded["overhead_p95_ms"],
+        "overhead_p95_change_ms": change,
+        "missed_pushes": baseline["missed"] + loaded["missed"],
+        "cpu_pct": loaded["cpu_pct"],
+    }
+
+
 def restart_storm(stack, fleets) -> dict:
     """Stop the web server and start it again; every client comes back as a browser does."""
     fleets.reset()

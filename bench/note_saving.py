@@ -31,7 +31,7 @@ import time
 
 import requests
 
-from bench.live_latency import measure
+from bench.live_latency import latency_change, measure, panels_streaming
 from bench.live_stack import emit, live_bench, ms, percentile
 
 BACKGROUND_CALLS = 20
@@ -111,13 +111,8 @@ def main(argv: list[str]) -> None:
     args = parse_args(argv)
     with live_bench(args.backend, sessions=args.clients) as bench:
         rng = random.Random(2026)
-        bench.add_background_calls(BACKGROUND_CALLS, rng)
+        panels_streaming(bench, args.clients, INTERVAL, rng, BACKGROUND_CALLS)
         stack, fleets = bench.stack, bench.fleets
-        stack.start_poller(INTERVAL)
-        fleets.set_poll_interval(INTERVAL)
-        ramp = fleets.grow(args.clients, batch=100)
-        if ramp["open"] < args.clients:
-            raise RuntimeError(f"only {ramp['open']} of {args.clients} clients connected")
         keys = live_keys(stack, min(args.writers, BACKGROUND_CALLS))
         # One session per writer, each of another agent (the sessions go round 50 agents).
         cookies = bench.cookies[: len(keys)]
@@ -125,11 +120,6 @@ def main(argv: list[str]) -> None:
         baseline = measure(bench.sim, stack, fleets, INTERVAL, args.calls, rng, bench.pool)
         with Writers(stack.url, cookies, keys) as writers:
             loaded = measure(bench.sim, stack, fleets, INTERVAL, args.calls, rng, bench.pool)
-        change = (
-            None
-            if loaded["overhead_p95_ms"] is None or baseline["overhead_p95_ms"] is None
-            else round(loaded["overhead_p95_ms"] - baseline["overhead_p95_ms"], 1)
-        )
         emit(
             {
                 "benchmark": "note_saving",
@@ -141,13 +131,7 @@ def main(argv: list[str]) -> None:
                 "save_p50_ms": ms(percentile(writers.latencies, 0.5)),
                 "save_p95_ms": ms(percentile(writers.latencies, 0.95)),
                 "save_p99_ms": ms(percentile(writers.latencies, 0.99)),
-                "push_p95_baseline_ms": baseline["p95_ms"],
-                "push_p95_ms": loaded["p95_ms"],
-                "overhead_p95_baseline_ms": baseline["overhead_p95_ms"],
-                "overhead_p95_ms": loaded["overhead_p95_ms"],
-                "overhead_p95_change_ms": change,
-                "missed_pushes": baseline["missed"] + loaded["missed"],
-                "cpu_pct": loaded["cpu_pct"],
+                **latency_change(baseline, loaded),
             }
         )
 

@@ -31,7 +31,7 @@ import time
 
 from websockets.asyncio.client import connect
 
-from bench.live_latency import measure
+from bench.live_latency import latency_change, measure, panels_streaming
 from bench.live_stack import emit, live_bench
 from bench.protocol_client import origin_of
 
@@ -121,24 +121,14 @@ def main(argv: list[str]) -> None:
     with live_bench(args.backend, sessions=args.clients) as bench:
         path = set_up_board()
         rng = random.Random(2027)
-        bench.add_background_calls(BACKGROUND_CALLS, rng)
+        panels_streaming(bench, args.clients, INTERVAL, rng, BACKGROUND_CALLS)
         stack, fleets = bench.stack, bench.fleets
-        stack.start_poller(INTERVAL)
-        fleets.set_poll_interval(INTERVAL)
-        ramp = fleets.grow(args.clients, batch=100)
-        if ramp["open"] < args.clients:
-            raise RuntimeError(f"only {ramp['open']} of {args.clients} clients connected")
         ws_url = stack.ws_url.replace("/ws/calls/", path.replace("/display/", "/ws/display/"))
 
         baseline = measure(bench.sim, stack, fleets, INTERVAL, args.calls, rng, bench.pool)
         with Wallboards(ws_url, args.wallboards) as boards:
             loaded = measure(bench.sim, stack, fleets, INTERVAL, args.calls, rng, bench.pool)
             received, size = boards.received, boards.last_bytes
-        change = (
-            None
-            if loaded["overhead_p95_ms"] is None or baseline["overhead_p95_ms"] is None
-            else round(loaded["overhead_p95_ms"] - baseline["overhead_p95_ms"], 1)
-        )
         emit(
             {
                 "benchmark": "wallboard_load",
@@ -146,13 +136,7 @@ def main(argv: list[str]) -> None:
                 "wallboards": args.wallboards,
                 "boards_received": received,
                 "board_bytes": size,
-                "push_p95_baseline_ms": baseline["p95_ms"],
-                "push_p95_ms": loaded["p95_ms"],
-                "overhead_p95_baseline_ms": baseline["overhead_p95_ms"],
-                "overhead_p95_ms": loaded["overhead_p95_ms"],
-                "overhead_p95_change_ms": change,
-                "missed_pushes": baseline["missed"] + loaded["missed"],
-                "cpu_pct": loaded["cpu_pct"],
+                **latency_change(baseline, loaded),
             }
         )
 
