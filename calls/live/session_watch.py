@@ -4,8 +4,9 @@ A session ends in many ways: logout, expiry, an administrator deleting it, a pas
 session's auth hash no longer matches), the user deactivated; a role can be taken away while the
 session lasts. Most of them never pass through this process, so instead of being told, each web
 process looks: every `CHECK_SECONDS` it checks all its open sockets at once and closes those whose
-session ended (4401) or whose user lost the permission for live calls (4403); no push reaches them
-after the check that finds them (until then, up to `CHECK_SECONDS`, they still stream).
+session ended (4401) or whose user lost the permission for what the socket streams (4403), and the
+wallboard screens whose display link was revoked (4410, calls.wallboard.consumer); no push reaches
+them after the check that finds them (until then, up to `CHECK_SECONDS`, they still stream).
 
 Why one batch per process: a web process holds about a thousand panels. One check for all of them
 is four queries (their sessions, their users, the users' own and group permissions), chunked past
