@@ -107,7 +107,18 @@ class ExtensionRow:
     queue: str | None
     call_key: str | None
     answered: int  # calls it picked up today
-    talk_seconds: float  # today, the calls on the line included
+    # Today's talk, told so that a tile stays the same from poll to poll while its calls do
+    # (the browser ticks it): `talk_seconds` up to `talk_since`, and from then on growing by
+    # `talk_calls` seconds a second, one per call it talks on (0, None when it talks on none).
+    talk_seconds: float
+    talk_since: datetime | None
+    talk_calls: int
+
+    def talk_at(self, now: datetime) -> float:
+        """Today's talk at `now`, the calls on the line included (what the browser shows)."""
+        if self.talk_since is None:
+            return self.talk_seconds
+        return self.talk_seconds + self.talk_calls * max((now - self.talk_since).total_seconds(), 0)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +131,8 @@ class ExtensionRow:
             "call_key": self.call_key,
             "answered": self.answered,
             "talk_seconds": _round(self.talk_seconds),
+            "talk_since": _iso(self.talk_since),
+            "talk_calls": self.talk_calls,
         }
 
 
@@ -275,12 +288,18 @@ def _extension_row(
 ) -> ExtensionRow:
     day = state.extensions.get(extension)
     talk = day.talk_seconds if day else 0.0
+    # Each talk on the line counts from its start (from midnight at the earliest, as observe
+    # folds it at the end); they are told from the latest of those starts on.
+    starts = [
+        max(call.talking_since, state.day_start or call.talking_since)
+        for call in calls
+        if call.talking_since is not None
+    ]
+    talk_since = max(starts, default=None)
+    for start in starts:
+        talk += (talk_since - start).total_seconds()
     current = None
     for call in calls:
-        if call.talking_since is not None:
-            # The talk so far, from midnight at the earliest, as observe folds it at the end.
-            since = max(call.talking_since, state.day_start or call.talking_since)
-            talk += max((now - since).total_seconds(), 0.0)
         candidate = _on_call(call, extension)
         if current is None or candidate[:2] < current[:2]:
             current = candidate
@@ -296,6 +315,8 @@ def _extension_row(
             call_key=None,
             answered=answered,
             talk_seconds=talk,
+            talk_since=None,
+            talk_calls=0,
         )
     _, since, state_name, call = current
     party = call.src if call.dst == extension else call.dst
@@ -309,6 +330,8 @@ def _extension_row(
         call_key=call.key,
         answered=answered,
         talk_seconds=talk,
+        talk_since=talk_since,
+        talk_calls=len(starts),
     )
 
 

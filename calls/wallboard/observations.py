@@ -1,7 +1,8 @@
 """One poll's calls, observed: who waits, who was answered, who left, folded into today's counters.
 
 `observe` is pure: it takes the state the last poll left, the poll's time and calls and whether
-the PBX answered, and returns a new state and the calls that left in this poll. The rules it
+the PBX answered, and returns a new state, the calls that left in this poll and those new or
+changed in it (unless told to work in place, for a caller that keeps only the result). The rules it
 keeps (docs/wallboard.md, in short):
 
 - a call *waits* from the first poll that sees it in a queue (`Kuyruk(N)`) until the first poll
@@ -79,6 +80,9 @@ class FinishedCall:
 class Observed:
     state: WallboardState
     finished: list[FinishedCall] = field(default_factory=list)
+    # The keys of the calls on the line that this poll added or changed: a store of the state
+    # writes only these again (and drops the finished).
+    changed: list[str] = field(default_factory=list)
 
 
 def observe(
@@ -89,14 +93,20 @@ def observe(
     pbx_ok: bool,
     poll_interval: float = 2.0,
     tz: tzinfo | None = None,
+    in_place: bool = False,
 ) -> Observed:
     """The wallboard after one poll at `now` (see the module docstring for the rules).
 
     `calls` are the poll's live calls (ignored when `pbx_ok` is false: the last good ones are
     what the board keeps); `poll_interval` is TELSAM_POLL_INTERVAL, which tells a late poll from
-    a gap; `tz` the day's time zone (TIME_ZONE by default). `state` is left as it was.
+    a gap; `tz` the day's time zone (TIME_ZONE by default). `state` is left as it was, unless
+    `in_place`: a caller that owns it and keeps only the result saves copying every call on the
+    line after every poll.
     """
-    state = state.copy() if state is not None else WallboardState()
+    if state is None:
+        state = WallboardState()
+    elif not in_place:
+        state = state.copy()
     _roll_over(state, local_midnight(now, tz))
     state.last_poll_at = now
     if not pbx_ok:
@@ -108,9 +118,11 @@ def observe(
         and now - state.last_ok_at <= timedelta(seconds=GAP_AFTER_POLLS * poll_interval)
     )
     seen = set()
+    changed = []
     for call in calls:
         seen.add(call.key)
-        _see(state, now, call, continuous)
+        if _see(state, now, call, continuous):
+            changed.append(call.key)
     finished = [
         _leave(state, now, watched, continuous)
         for key, watched in list(state.calls.items())
@@ -120,7 +132,7 @@ def observe(
         del state.calls[call.key]
     state.pbx_ok = True
     state.last_ok_at = now
-    return Observed(state, finished)
+    return Observed(state, finished, changed)
 
 
 def extensions_of(src: str, dst: str, queues: Iterable[str | None]) -> list[str]:
@@ -131,8 +143,10 @@ def extensions_of(src: str, dst: str, queues: Iterable[str | None]) -> list[str]
     return list(dict.fromkeys(parties))
 
 
-def _see(state: WallboardState, now: datetime, call: PolledCall, continuous: bool) -> None:
+def _see(state: WallboardState, now: datetime, call: PolledCall, continuous: bool) -> bool:
+    """Fold one call of a good poll into the state; whether its watched call is new or changed."""
     watched = state.calls.get(call.key)
+    changed = watched is None
     if watched is None:
         watched = WatchedCall(
             key=call.key,
@@ -140,25 +154,27 @@ def _see(state: WallboardState, now: datetime, call: PolledCall, continuous: boo
             dst=call.dst,
             direction=str(call.direction),
             first_seen=now,
-            last_seen=now,
             parties_since=now,
             parties=extensions_of(call.src, call.dst, (call.queue,)),
             uncertain=not continuous,
         )
         state.calls[call.key] = watched
-    elif (call.src, call.dst) != (watched.src, watched.dst):
+    elif call.src != watched.src or call.dst != watched.dst:
         _change_parties(state, now, watched, call)
+        changed = True
     if watched.answered_at is None:
-        if call.queue is not None:
+        if call.queue is not None and call.queue != watched.queue:
             if watched.queue is None:
                 watched.queued_at = now
                 watched.wait_start_seen = continuous
             # Moved to another queue while waiting: it counts once, in the last one; its wait
             # runs on from the first queue.
             watched.queue = call.queue
+            changed = True
         if is_talking(call.callinfo):
             _answer(state, now, watched, continuous)
-    watched.last_seen = now
+            changed = True
+    return changed
 
 
 def _change_parties(
@@ -199,8 +215,10 @@ def _leave(
     state: WallboardState, now: datetime, watched: WatchedCall, continuous: bool
 ) -> FinishedCall:
     # After a gap the call may have ended at any moment of it: the last poll that saw it is the
-    # one moment we know it was still there, so a talk is not stretched over an outage.
-    ended_at = now if continuous else watched.last_seen
+    # one moment we know it was still there, so a talk is not stretched over an outage. That is
+    # the last good poll: a good poll drops every call it does not list, so each call still
+    # watched was seen by it.
+    ended_at = now if continuous else state.last_ok_at
     uncertain = watched.uncertain or not continuous
     wait = None
     talk = 0.0
