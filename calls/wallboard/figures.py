@@ -9,7 +9,7 @@ within it.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -179,10 +179,10 @@ def queue_figures(
     counts each queue's calls by their queue's threshold); `short_abandon_seconds`: abandons with
     a shorter measured wait are left out of the service level (0: none are)."""
     thresholds = sl_by_queue or {}
-    calls_of: dict[str, list[WatchedCall]] = {}
+    calls_of: dict[str, list[WatchedCall]] = defaultdict(list)
     for call in state.calls.values():
         if call.queue is not None:
-            calls_of.setdefault(call.queue, []).append(call)
+            calls_of[call.queue].append(call)
     names = set(queues) | set(state.queues) | set(calls_of)
     ordered = sorted(names, key=lambda name: (len(name), name))
     days = {name: (day, thresholds.get(name, sl_seconds)) for name, day in state.queues.items()}
@@ -218,13 +218,18 @@ def extension_board(
     *,
     poll_interval: float = 2.0,
     known: Iterable[str] = (),
+    unchanged: Mapping[str, ExtensionRow] | None = None,
 ) -> ExtensionBoard:
     """A row per extension in `extensions`, or (None) every extension the wallboard has seen today
-    or on the line and those `known` (the agents', the history's), in numeric order."""
-    calls_of: dict[str, list[WatchedCall]] = {}
+    or on the line and those `known` (the agents', the history's), in numeric order.
+
+    `unchanged`: rows read from this state before, of extensions whose calls and day have not
+    changed since (`Observed.extensions`), taken as they are: a row does not depend on `now`."""
+    unchanged = unchanged or {}
+    calls_of: dict[str, list[WatchedCall]] = defaultdict(list)
     for call in state.calls.values():
         for extension in call.parties:
-            calls_of.setdefault(extension, []).append(call)
+            calls_of[extension].append(call)
     if extensions is None:
         names = set(state.extensions) | set(calls_of) | set(known)
     else:
@@ -232,7 +237,10 @@ def extension_board(
     ordered = sorted(names, key=lambda name: (len(name), name))
     return ExtensionBoard(
         at=now,
-        extensions=[_extension_row(state, now, name, calls_of.get(name, [])) for name in ordered],
+        extensions=[
+            unchanged.get(name) or _extension_row(state, name, calls_of.get(name, []))
+            for name in ordered
+        ],
         staleness=staleness(state, now, poll_interval),
     )
 
@@ -283,9 +291,7 @@ def _queue_row(
     )
 
 
-def _extension_row(
-    state: WallboardState, now: datetime, extension: str, calls: list[WatchedCall]
-) -> ExtensionRow:
+def _extension_row(state: WallboardState, extension: str, calls: list[WatchedCall]) -> ExtensionRow:
     day = state.extensions.get(extension)
     talk = day.talk_seconds if day else 0.0
     # Each talk on the line counts from its start (from midnight at the earliest, as observe

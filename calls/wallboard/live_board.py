@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.dispatch import receiver
@@ -40,6 +41,7 @@ from calls.wallboard.state import WallboardState, call_json
 from calls.wallboard.thresholds import Alert, queue_alerts, worst_level
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GROUP = "wallboard"
 DISPLAY_GROUP = "wallboard-display"
@@ -88,9 +90,11 @@ def save_state(
     finished: Iterable[str] = (),
     *,
     afresh: bool = False,
+    texts: Mapping[str, str] | None = None,
 ) -> None:
     """Store the state: the calls `changed` (or, `afresh`, every call: the stored ones are
-    dropped), the `finished` calls' removal, and the rest. This process remembers the state."""
+    dropped), the `finished` calls' removal, and the rest; and `texts` by key (the boards), in
+    the same trip. This process remembers the state."""
     global _remembered
     _remembered = None  # until stored: the caller may have changed the remembered state
     state_id = uuid.uuid4().hex
@@ -100,10 +104,12 @@ def save_state(
         changed = state.calls
     elif finished := list(finished):
         pipeline.hdel(CALLS_KEY, *finished)
-    if texts := {key: call_json(state.calls[key]) for key in changed}:
-        pipeline.hset(CALLS_KEY, mapping=texts)
+    if calls := {key: call_json(state.calls[key]) for key in changed}:
+        pipeline.hset(CALLS_KEY, mapping=calls)
     pipeline.set(STATE_KEY, state.counters_json())
     pipeline.set(STATE_ID_KEY, state_id)
+    if texts:
+        pipeline.mset(texts)
     pipeline.execute()
     _remembered = _Remembered(state_id, state)
 
@@ -138,15 +144,15 @@ def _take_cdr_counts() -> tuple[datetime, dict[str, QueueCounts]] | None:
 
 @receiver(polled, dispatch_uid="calls.wallboard.live_board")
 def follow_poll(sender, state: LiveState, pbx_ok: bool, now: datetime, **kwargs) -> None:
-    """One poll's step of the wallboard: observe, store, read the figures, push both boards."""
+    """One poll's step of the wallboard: observe, read the figures, store, push both boards."""
     board = load_state()
     afresh = board is None
     correction = _take_cdr_counts()
     if correction is not None and board is not None:
         day_start, counts = correction
         board = with_cdr_counts(board, counts, day_start=day_start, now=now)
-    # In place: the state is this process's own (read from Redis, or remembered and forgotten
-    # by `save_state` until stored again), so no copy of every call after every poll.
+    # In place, so no copy of every call after every poll: the state is this process's own
+    # (read from Redis, or remembered and forgotten until stored again).
     forget_remembered_state()
     observed = observe(
         board,
@@ -157,12 +163,16 @@ def follow_poll(sender, state: LiveState, pbx_ok: bool, now: datetime, **kwargs)
         in_place=True,
     )
     board = observed.state
-    save_state(board, observed.changed, (call.key for call in observed.finished), afresh=afresh)
-    full, masked = board_texts(board, now, board_config(), _customers_by_key(state))
-    pipeline = redis_client().pipeline(transaction=False)
-    pipeline.set(MESSAGE_KEY, full)
-    pipeline.set(DISPLAY_MESSAGE_KEY, masked)
-    pipeline.execute()
+    full, masked = board_texts(
+        board, now, board_config(), _customers_by_key(state), touched=observed.extensions
+    )
+    save_state(
+        board,
+        observed.changed,
+        (call.key for call in observed.finished),
+        afresh=afresh,
+        texts={MESSAGE_KEY: full, DISPLAY_MESSAGE_KEY: masked},
+    )
     payloads.broadcast_each([(GROUP, full), (DISPLAY_GROUP, masked)])
 
 
@@ -170,19 +180,27 @@ def _customers_by_key(state: LiveState) -> dict[str, str]:
     return {call.key: call.customer.name for call in state.calls.values() if call.customer}
 
 
-# The encoded queue rows and extension tiles of the last board, by their content: most are as
-# the poll before left them, and their text is spliced in as it is (as the live snapshot does
-# with its calls). Only this poll's are kept, so it holds one board's worth.
-_queue_texts: dict[tuple, str] = {}
-_tile_texts: dict[tuple, tuple[str, str]] = {}
+# The last board's queue rows and extension tiles, each with what it showed and its text: most
+# are as the poll before left them, and their text is spliced in as it is (as the live snapshot
+# does with its calls). By queue and by extension, so it holds one board's worth.
+_queue_texts: dict[str | None, tuple[tuple, str]] = {}
+_tile_texts: dict[str, tuple[tuple, tuple[str, str]]] = {}
+# The extension rows of the last board and the state they were read from: while the next poll
+# works on that same state (in place), the extensions it did not touch keep their rows.
+_last_rows: tuple[WallboardState, dict[str, ExtensionRow]] | None = None
 
 
 def board_texts(
-    state: WallboardState, now: datetime, config: BoardConfig, customers: Mapping[str, str]
+    state: WallboardState,
+    now: datetime,
+    config: BoardConfig,
+    customers: Mapping[str, str],
+    touched: set[str] | None = None,
 ) -> tuple[str, str]:
     """The `wallboard` message (docs/wallboard.md) as text, and its masked twin for display
-    links: queues with their alerts, the total, the extension board."""
-    global _queue_texts, _tile_texts
+    links: queues with their alerts, the total, the extension board. `touched`: the extensions
+    this poll changed, when `state` is the one the last board was read from (None: any)."""
+    global _queue_texts, _tile_texts, _last_rows
     queues = queue_figures(
         state,
         now,
@@ -210,12 +228,20 @@ def board_texts(
             config.sl_by_queue.get(row.queue, queues.sl_seconds),
             alerts,
         )
-        text = known_rows.get(content)
-        rows[content] = text if text is not None else payloads.encode(_queue_json(*content))
+        rows[row.queue] = _reused(known_rows.get(row.queue), content, _queue_text)
     total = _queue_json(queues.total, "", queues.sl_seconds, ())
+    last = _last_rows
+    unchanged = None
+    if last is not None and last[0] is state and touched is not None:
+        unchanged = {name: row for name, row in last[1].items() if name not in touched}
     extensions = extension_board(
-        state, now, poll_interval=settings.TELSAM_POLL_INTERVAL, known=config.extensions
+        state,
+        now,
+        poll_interval=settings.TELSAM_POLL_INTERVAL,
+        known=config.extensions,
+        unchanged=unchanged,
     )
+    _last_rows = (state, {row.extension: row for row in extensions.extensions})
     known_tiles, tiles = _tile_texts, {}
     for row in extensions.extensions:
         content = (
@@ -223,8 +249,7 @@ def board_texts(
             config.agents.get(row.extension, ""),
             customers.get(row.call_key) if row.call_key else None,
         )
-        texts = known_tiles.get(content)
-        tiles[content] = texts if texts is not None else _tile_texts_of(*content)
+        tiles[row.extension] = _reused(known_tiles.get(row.extension), content, _tile_texts_of)
     _queue_texts, _tile_texts = rows, tiles
     head = payloads.encode(
         {
@@ -234,14 +259,27 @@ def board_texts(
             "short_abandon_seconds": queues.short_abandon_seconds,
         }
     )
+    queue_texts = ",".join(text for _, text in rows.values())
     queue_part = (
-        f'{head[:-1]},"queues":[{",".join(rows.values())}],"total":{payloads.encode(total)},'
+        f'{head[:-1]},"queues":[{queue_texts}],"total":{payloads.encode(total)},'
         f"{payloads.encode(queues.staleness.to_json())[1:-1]}"
     )
     return (
-        f'{queue_part},"extensions":[{",".join(full for full, _ in tiles.values())}]}}',
-        f'{queue_part},"extensions":[{",".join(masked for _, masked in tiles.values())}]}}',
+        f'{queue_part},"extensions":[{",".join(t[0] for _, t in tiles.values())}]}}',
+        f'{queue_part},"extensions":[{",".join(t[1] for _, t in tiles.values())}]}}',
     )
+
+
+def _reused(known: tuple[tuple, T] | None, content: tuple, encode: Callable[..., T]) -> tuple:
+    """`(content, text)`: the text known for the same content (compared field by field, at once
+    when the very same row is shown again), or encoded now."""
+    if known is not None and known[0] == content:
+        return known
+    return content, encode(*content)
+
+
+def _queue_text(row: QueueFigures, name: str, sl_seconds: int, alerts: tuple[Alert, ...]) -> str:
+    return payloads.encode(_queue_json(row, name, sl_seconds, alerts))
 
 
 def _queue_json(row: QueueFigures, name: str, sl_seconds: int, alerts: tuple[Alert, ...]) -> dict:

@@ -83,6 +83,9 @@ class Observed:
     # The keys of the calls on the line that this poll added or changed: a store of the state
     # writes only these again (and drops the finished).
     changed: list[str] = field(default_factory=list)
+    # The extensions whose calls or day this poll changed (None: any may have, a new day began):
+    # the others' tiles are as the poll before left them.
+    extensions: set[str] | None = field(default_factory=set)
 
 
 def observe(
@@ -107,11 +110,11 @@ def observe(
         state = WallboardState()
     elif not in_place:
         state = state.copy()
-    _roll_over(state, local_midnight(now, tz))
+    new_day = _roll_over(state, local_midnight(now, tz))
     state.last_poll_at = now
     if not pbx_ok:
         state.pbx_ok = False
-        return Observed(state)
+        return Observed(state, extensions=None if new_day else set())
     continuous = (
         state.pbx_ok
         and state.last_ok_at is not None
@@ -119,20 +122,24 @@ def observe(
     )
     seen = set()
     changed = []
+    extensions: set[str] = set()
     for call in calls:
         seen.add(call.key)
+        watched = state.calls.get(call.key)
+        # (A change of parties frees the former ones: `_see` gives the call a new list.)
+        parties_before = watched.parties if watched is not None else ()
         if _see(state, now, call, continuous):
             changed.append(call.key)
-    finished = [
-        _leave(state, now, watched, continuous)
-        for key, watched in list(state.calls.items())
-        if key not in seen
-    ]
-    for call in finished:
-        del state.calls[call.key]
+            extensions.update(parties_before, state.calls[call.key].parties)
+    finished = []
+    for key, watched in list(state.calls.items()):
+        if key not in seen:
+            finished.append(_leave(state, now, watched, continuous))
+            extensions.update(watched.parties)
+            del state.calls[key]
     state.pbx_ok = True
     state.last_ok_at = now
-    return Observed(state, finished, changed)
+    return Observed(state, finished, changed, None if new_day else extensions)
 
 
 def extensions_of(src: str, dst: str, queues: Iterable[str | None]) -> list[str]:
@@ -279,13 +286,14 @@ def local_midnight(now: datetime, tz: tzinfo | None = None) -> datetime:
     return datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
 
 
-def _roll_over(state: WallboardState, midnight: datetime) -> None:
+def _roll_over(state: WallboardState, midnight: datetime) -> bool:
     """A new day: the counters start at zero; the calls on the line and the extensions' free
-    since stay."""
+    since stay. Whether it began."""
     if state.day_start == midnight:
-        return
+        return False
     state.day_start = midnight
     state.queues = {}
     state.extensions = {
         name: type(day)(free_since=day.free_since) for name, day in state.extensions.items()
     }
+    return True
