@@ -179,18 +179,26 @@ def queue_figures(
     counts each queue's calls by their queue's threshold); `short_abandon_seconds`: abandons with
     a shorter measured wait are left out of the service level (0: none are)."""
     thresholds = sl_by_queue or {}
-    calls_of: dict[str, list[WatchedCall]] = defaultdict(list)
+    # One pass over the calls on the line (there may be thousands, every poll): when each
+    # queue's waiting calls began waiting, and how many of its calls talk.
+    waiting_since: dict[str, list[datetime]] = defaultdict(list)
+    talking: Counter[str] = Counter()
     for call in state.calls.values():
-        if call.queue is not None:
-            calls_of[call.queue].append(call)
-    names = set(queues) | set(state.queues) | set(calls_of)
+        if call.queue is None:
+            continue
+        if call.answered_at is None:
+            waiting_since[call.queue].append(call.queued_at)
+        else:
+            talking[call.queue] += 1
+    names = set(queues) | set(state.queues) | set(waiting_since) | set(talking)
     ordered = sorted(names, key=lambda name: (len(name), name))
     days = {name: (day, thresholds.get(name, sl_seconds)) for name, day in state.queues.items()}
     rows = [
         _queue_row(
             name,
             [days[name]] if name in days else [],
-            calls_of.get(name, []),
+            waiting_since.get(name, []),
+            talking[name],
             short_abandon_seconds,
         )
         for name in ordered
@@ -198,7 +206,8 @@ def queue_figures(
     total = _queue_row(
         None,
         list(days.values()),
-        [call for calls in calls_of.values() for call in calls],
+        [since for waiting in waiting_since.values() for since in waiting],
+        sum(talking.values()),
         short_abandon_seconds,
     )
     return QueueBoard(
@@ -248,11 +257,11 @@ def extension_board(
 def _queue_row(
     name: str | None,
     days_and_thresholds: list[tuple[QueueDay, int]],
-    calls: list[WatchedCall],
+    waiting_since: list[datetime],
+    talking: int,
     short_abandon_seconds: int,
 ) -> QueueFigures:
     days = [day for day, _ in days_and_thresholds]
-    waiting = [call for call in calls if call.waiting]
     answered_waits = merged(day.answered_waits for day in days)
     abandoned_waits = merged(day.abandoned_waits for day in days)
     answered = sum(day.cdr_answered + day.answered for day in days)
@@ -274,9 +283,9 @@ def _queue_row(
     corrections = [day.corrected_at for day in days if day.corrected_at is not None]
     return QueueFigures(
         queue=name,
-        waiting=len(waiting),
-        longest_waiting_since=min((call.queued_at for call in waiting), default=None),
-        talking=sum(1 for call in calls if call.answered_at is not None),
+        waiting=len(waiting_since),
+        longest_waiting_since=min(waiting_since, default=None),
+        talking=talking,
         offered=offered,
         answered=answered,
         abandoned=abandoned,

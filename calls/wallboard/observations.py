@@ -126,9 +126,11 @@ def observe(
     for call in calls:
         seen.add(call.key)
         watched = state.calls.get(call.key)
+        if watched is not None and watched.seen_as is call:
+            continue  # most calls, most polls: as the last poll folded them in
         # (A change of parties frees the former ones: `_see` gives the call a new list.)
         parties_before = watched.parties if watched is not None else ()
-        if _see(state, now, call, continuous):
+        if _see(state, now, call, watched, continuous):
             changed.append(call.key)
             extensions.update(parties_before, state.calls[call.key].parties)
     finished = []
@@ -150,9 +152,15 @@ def extensions_of(src: str, dst: str, queues: Iterable[str | None]) -> list[str]
     return list(dict.fromkeys(parties))
 
 
-def _see(state: WallboardState, now: datetime, call: PolledCall, continuous: bool) -> bool:
-    """Fold one call of a good poll into the state; whether its watched call is new or changed."""
-    watched = state.calls.get(call.key)
+def _see(
+    state: WallboardState,
+    now: datetime,
+    call: PolledCall,
+    watched: WatchedCall | None,
+    continuous: bool,
+) -> bool:
+    """Fold one call of a good poll into the state (`watched`: as the polls saw it so far);
+    whether its watched call is new or changed."""
     changed = watched is None
     if watched is None:
         watched = WatchedCall(
@@ -181,6 +189,7 @@ def _see(state: WallboardState, now: datetime, call: PolledCall, continuous: boo
         if is_talking(call.callinfo):
             _answer(state, now, watched, continuous)
             changed = True
+    watched.seen_as = call
     return changed
 
 

@@ -50,6 +50,9 @@ class WatchedCall:
     # A gap in the polls (PBX down, poller stopped, state lost) fell at its start, its answer or
     # (on the way out) its end: its figures are approximate until the CDR correction.
     uncertain: bool = False
+    # The poll's call object last folded in (not stored): the live diff keeps a call's object
+    # while the call does not change, so meeting the same object again is meeting nothing new.
+    seen_as: object | None = field(default=None, compare=False, repr=False)
 
     def copy(self) -> WatchedCall:
         """A copy to change (`dataclasses.replace` costs six times as much, for every call on the
