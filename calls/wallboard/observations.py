@@ -1,9 +1,9 @@
 """One poll's calls, observed: who waits, who was answered, who left, folded into today's counters.
 
 `observe` is pure: it takes the state the last poll left, the poll's time and calls and whether
-the PBX answered, and returns a new state, the calls that left in this poll and those new or
-changed in it (unless told to work in place, for a caller that keeps only the result). The rules it
-keeps (docs/wallboard.md, in short):
+the PBX answered, and returns a new state (or, asked to, changes the given one in place), the
+calls that left in this poll and those it added or changed. The rules it keeps (docs/wallboard.md,
+in short):
 
 - a call *waits* from the first poll that sees it in a queue (`Kuyruk(N)`) until the first poll
   that sees it talking (*answered*) or no longer sees it (*abandoned*): waits are accurate to
