@@ -159,6 +159,27 @@ BENCHMARKS = [
         },
     ),
     Benchmark(
+        "wallboard_cost",
+        lambda backend, quick: [[backend, "--repeat", "5" if quick else "20"]],
+        {
+            "wallboard_cost": Table(
+                "with 50 queues, 500 extensions and 2,000 calls, the wallboard's work per poll "
+                "under a fifth of the poll's own cost",
+                lambda r: r.get("target_met"),
+                (
+                    "backend",
+                    "calls",
+                    "poll_p50_ms",
+                    "wallboard_p50_ms",
+                    "wallboard_ratio",
+                    "other_worker_p50_ms",
+                    "other_worker_ratio",
+                    "board_bytes",
+                ),
+            )
+        },
+    ),
+    Benchmark(
         "customer_import",
         lambda backend, quick: [
             *([backend, rows] for rows in (("2000", "10000") if quick else ("10000", "50000"))),

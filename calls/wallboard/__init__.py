@@ -9,12 +9,13 @@ no Redis, no database, the clock passed in. It may import `calls.live` (the live
 its state rules), `calls.pbx`, `calls.models` and `customers`; `calls.panel` may import it, and
 nothing below it.
 
-Intended wiring (not done here). The state lives in Redis next to the live snapshot, as
-`WallboardState.to_json()`. After each poll, good or failed, and under the poll's lock::
+The wiring (`live_board`): the state lives in Redis next to the live snapshot, each call as
+`call_json`, the rest as `WallboardState.counters_json()`. After each poll, good or failed, and
+under the poll's lock::
 
     observed = observe(state, now, diff.calls.values(), pbx_ok=status is PollStatus.OK,
                        poll_interval=settings.TELSAM_POLL_INTERVAL)
-    state = observed.state        # store it; observed.finished: the calls that left
+    state = observed.state        # store observed.changed; observed.finished: the calls that left
     board = queue_figures(state, now, sl_seconds=20).to_json()   # and extension_board(...)
 
 Because `calls.live` may not import this package, the poll hands its calls on to it rather than

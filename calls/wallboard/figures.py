@@ -9,7 +9,7 @@ within it.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,7 +107,18 @@ class ExtensionRow:
     queue: str | None
     call_key: str | None
     answered: int  # calls it picked up today
-    talk_seconds: float  # today, the calls on the line included
+    # Today's talk, told so that a tile stays the same from poll to poll while its calls do
+    # (the browser ticks it): `talk_seconds` up to `talk_since`, and from then on growing by
+    # `talk_calls` seconds a second, one per call it talks on (0, None when it talks on none).
+    talk_seconds: float
+    talk_since: datetime | None
+    talk_calls: int
+
+    def talk_at(self, now: datetime) -> float:
+        """Today's talk at `now`, the calls on the line included (what the browser shows)."""
+        if self.talk_since is None:
+            return self.talk_seconds
+        return self.talk_seconds + self.talk_calls * max((now - self.talk_since).total_seconds(), 0)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +131,8 @@ class ExtensionRow:
             "call_key": self.call_key,
             "answered": self.answered,
             "talk_seconds": _round(self.talk_seconds),
+            "talk_since": _iso(self.talk_since),
+            "talk_calls": self.talk_calls,
         }
 
 
@@ -166,18 +179,26 @@ def queue_figures(
     counts each queue's calls by their queue's threshold); `short_abandon_seconds`: abandons with
     a shorter measured wait are left out of the service level (0: none are)."""
     thresholds = sl_by_queue or {}
-    calls_of: dict[str, list[WatchedCall]] = {}
+    # One pass over the calls on the line (there may be thousands, every poll): when each
+    # queue's waiting calls began waiting, and how many of its calls talk.
+    waiting_since: dict[str, list[datetime]] = defaultdict(list)
+    talking: Counter[str] = Counter()
     for call in state.calls.values():
-        if call.queue is not None:
-            calls_of.setdefault(call.queue, []).append(call)
-    names = set(queues) | set(state.queues) | set(calls_of)
+        if call.queue is None:
+            continue
+        if call.answered_at is None:
+            waiting_since[call.queue].append(call.queued_at)
+        else:
+            talking[call.queue] += 1
+    names = set(queues) | set(state.queues) | set(waiting_since) | set(talking)
     ordered = sorted(names, key=lambda name: (len(name), name))
     days = {name: (day, thresholds.get(name, sl_seconds)) for name, day in state.queues.items()}
     rows = [
         _queue_row(
             name,
             [days[name]] if name in days else [],
-            calls_of.get(name, []),
+            waiting_since.get(name, []),
+            talking[name],
             short_abandon_seconds,
         )
         for name in ordered
@@ -185,7 +206,8 @@ def queue_figures(
     total = _queue_row(
         None,
         list(days.values()),
-        [call for calls in calls_of.values() for call in calls],
+        [since for waiting in waiting_since.values() for since in waiting],
+        sum(talking.values()),
         short_abandon_seconds,
     )
     return QueueBoard(
@@ -205,13 +227,18 @@ def extension_board(
     *,
     poll_interval: float = 2.0,
     known: Iterable[str] = (),
+    unchanged: Mapping[str, ExtensionRow] | None = None,
 ) -> ExtensionBoard:
     """A row per extension in `extensions`, or (None) every extension the wallboard has seen today
-    or on the line and those `known` (the agents', the history's), in numeric order."""
-    calls_of: dict[str, list[WatchedCall]] = {}
+    or on the line and those `known` (the agents', the history's), in numeric order.
+
+    `unchanged`: rows read from this state before, of extensions whose calls and day have not
+    changed since (`Observed.extensions`), taken as they are: a row does not depend on `now`."""
+    unchanged = unchanged or {}
+    calls_of: dict[str, list[WatchedCall]] = defaultdict(list)
     for call in state.calls.values():
         for extension in call.parties:
-            calls_of.setdefault(extension, []).append(call)
+            calls_of[extension].append(call)
     if extensions is None:
         names = set(state.extensions) | set(calls_of) | set(known)
     else:
@@ -219,7 +246,10 @@ def extension_board(
     ordered = sorted(names, key=lambda name: (len(name), name))
     return ExtensionBoard(
         at=now,
-        extensions=[_extension_row(state, now, name, calls_of.get(name, [])) for name in ordered],
+        extensions=[
+            unchanged.get(name) or _extension_row(state, name, calls_of.get(name, []))
+            for name in ordered
+        ],
         staleness=staleness(state, now, poll_interval),
     )
 
@@ -227,11 +257,11 @@ def extension_board(
 def _queue_row(
     name: str | None,
     days_and_thresholds: list[tuple[QueueDay, int]],
-    calls: list[WatchedCall],
+    waiting_since: list[datetime],
+    talking: int,
     short_abandon_seconds: int,
 ) -> QueueFigures:
     days = [day for day, _ in days_and_thresholds]
-    waiting = [call for call in calls if call.waiting]
     answered_waits = merged(day.answered_waits for day in days)
     abandoned_waits = merged(day.abandoned_waits for day in days)
     answered = sum(day.cdr_answered + day.answered for day in days)
@@ -253,9 +283,9 @@ def _queue_row(
     corrections = [day.corrected_at for day in days if day.corrected_at is not None]
     return QueueFigures(
         queue=name,
-        waiting=len(waiting),
-        longest_waiting_since=min((call.queued_at for call in waiting), default=None),
-        talking=sum(1 for call in calls if call.answered_at is not None),
+        waiting=len(waiting_since),
+        longest_waiting_since=min(waiting_since, default=None),
+        talking=talking,
         offered=offered,
         answered=answered,
         abandoned=abandoned,
@@ -270,17 +300,21 @@ def _queue_row(
     )
 
 
-def _extension_row(
-    state: WallboardState, now: datetime, extension: str, calls: list[WatchedCall]
-) -> ExtensionRow:
+def _extension_row(state: WallboardState, extension: str, calls: list[WatchedCall]) -> ExtensionRow:
     day = state.extensions.get(extension)
     talk = day.talk_seconds if day else 0.0
+    # Each talk on the line counts from its start (from midnight at the earliest, as observe
+    # folds it at the end); they are told from the latest of those starts on.
+    starts = [
+        max(call.talking_since, state.day_start or call.talking_since)
+        for call in calls
+        if call.talking_since is not None
+    ]
+    talk_since = max(starts, default=None)
+    for start in starts:
+        talk += (talk_since - start).total_seconds()
     current = None
     for call in calls:
-        if call.talking_since is not None:
-            # The talk so far, from midnight at the earliest, as observe folds it at the end.
-            since = max(call.talking_since, state.day_start or call.talking_since)
-            talk += max((now - since).total_seconds(), 0.0)
         candidate = _on_call(call, extension)
         if current is None or candidate[:2] < current[:2]:
             current = candidate
@@ -296,6 +330,8 @@ def _extension_row(
             call_key=None,
             answered=answered,
             talk_seconds=talk,
+            talk_since=None,
+            talk_calls=0,
         )
     _, since, state_name, call = current
     party = call.src if call.dst == extension else call.dst
@@ -309,6 +345,8 @@ def _extension_row(
         call_key=call.key,
         answered=answered,
         talk_seconds=talk,
+        talk_since=talk_since,
+        talk_calls=len(starts),
     )
 
 

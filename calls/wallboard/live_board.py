@@ -4,9 +4,11 @@ the board pushed to every wallboard socket (docs/wallboard.md, docs/websocket-pr
 The poll sends `calls.live.poll.polled` while it still holds its lock, so this runs for one poll
 at a time, in order, and after the panels' broadcast, so it cannot delay them. The state lives in
 Redis (`STATE_KEY`); the process that stored it last keeps it in memory and reads it back only
-when another worker process stored a newer one. Two messages go out per poll, each encoded once:
-the full board to `GROUP` (logged-in users with `calls.view_wallboard`) and the masked one to
-`DISPLAY_GROUP` (display links: no customer names, outside numbers masked).
+when another worker process stored a newer one; a poll stores only the calls it changed. Two
+messages go out per poll: the full board to `GROUP` (logged-in users with
+`calls.view_wallboard`) and the masked one to `DISPLAY_GROUP` (display links: no customer names,
+outside numbers masked). Both are spliced from each queue row's and tile's text, encoded when
+it first appears or changes.
 
 The CDR sync corrects today's counts: it stores the CDR's counts (`note_cdr_counts`) and the
 next poll applies them, so the state keeps one writer.
@@ -17,9 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.dispatch import receiver
@@ -32,16 +35,20 @@ from calls.wallboard.board_config import BoardConfig, board_config
 from calls.wallboard.cdr_counts import cdr_queue_counts
 from calls.wallboard.correction import QueueCounts, with_cdr_counts
 from calls.wallboard.display_links import mask_number
-from calls.wallboard.figures import extension_board, queue_figures
+from calls.wallboard.figures import ExtensionRow, QueueFigures, extension_board, queue_figures
 from calls.wallboard.observations import local_midnight, observe
-from calls.wallboard.state import WallboardState
-from calls.wallboard.thresholds import queue_alerts, worst_level
+from calls.wallboard.state import WallboardState, call_json
+from calls.wallboard.thresholds import Alert, queue_alerts, worst_level
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GROUP = "wallboard"
 DISPLAY_GROUP = "wallboard-display"
+# The state is stored in pieces, so that a poll writes only what it changed: the calls on the
+# line in a hash (call key → `call_json`), the rest in one small text.
 STATE_KEY = "telsam:wallboard:state"
+CALLS_KEY = "telsam:wallboard:calls"
 STATE_ID_KEY = "telsam:wallboard:state-id"
 MESSAGE_KEY = "telsam:wallboard:message"
 DISPLAY_MESSAGE_KEY = "telsam:wallboard:display-message"
@@ -64,22 +71,45 @@ def load_state() -> WallboardState | None:
     remembered = _remembered
     if remembered is not None and stored_id == remembered.state_id.encode():
         return remembered.state
-    raw = client.get(STATE_KEY)
-    if raw is None:
+    pipeline = client.pipeline(transaction=True)
+    pipeline.get(STATE_KEY)
+    pipeline.hvals(CALLS_KEY)
+    counters, calls = pipeline.execute()
+    if counters is None:
         return None
     try:
-        return WallboardState.from_json(raw)
+        return WallboardState.from_json(counters, calls)
     except ValueError as exc:
         logger.warning("Starting the wallboard afresh: %s", exc)
         return None
 
 
-def save_state(state: WallboardState) -> None:
+def save_state(
+    state: WallboardState,
+    changed: Iterable[str] = (),
+    finished: Iterable[str] = (),
+    *,
+    afresh: bool = False,
+    texts: Mapping[str, str] | None = None,
+) -> None:
+    """Store the state: the calls `changed` (or, `afresh`, every call: the stored ones are
+    dropped), the `finished` calls' removal, and the rest; and `texts` by key (the boards), in
+    the same trip. This process remembers the state."""
     global _remembered
+    _remembered = None  # until stored: the caller may have changed the remembered state
     state_id = uuid.uuid4().hex
     pipeline = redis_client().pipeline(transaction=True)
-    pipeline.set(STATE_KEY, state.to_json())
+    if afresh:
+        pipeline.delete(CALLS_KEY)
+        changed = state.calls
+    elif finished := list(finished):
+        pipeline.hdel(CALLS_KEY, *finished)
+    if calls := {key: call_json(state.calls[key]) for key in changed}:
+        pipeline.hset(CALLS_KEY, mapping=calls)
+    pipeline.set(STATE_KEY, state.counters_json())
     pipeline.set(STATE_ID_KEY, state_id)
+    if texts:
+        pipeline.mset(texts)
     pipeline.execute()
     _remembered = _Remembered(state_id, state)
 
@@ -114,21 +144,35 @@ def _take_cdr_counts() -> tuple[datetime, dict[str, QueueCounts]] | None:
 
 @receiver(polled, dispatch_uid="calls.wallboard.live_board")
 def follow_poll(sender, state: LiveState, pbx_ok: bool, now: datetime, **kwargs) -> None:
-    """One poll's step of the wallboard: observe, store, read the figures, push both boards."""
+    """One poll's step of the wallboard: observe, read the figures, store, push both boards."""
     board = load_state()
+    afresh = board is None
     correction = _take_cdr_counts()
     if correction is not None and board is not None:
         day_start, counts = correction
         board = with_cdr_counts(board, counts, day_start=day_start, now=now)
-    interval = settings.TELSAM_POLL_INTERVAL
-    board = observe(board, now, state.calls.values(), pbx_ok=pbx_ok, poll_interval=interval).state
-    save_state(board)
-    message = board_message(board, now, board_config(), _customers_by_key(state))
-    full, masked = payloads.encode(message), payloads.encode(masked_message(message))
-    pipeline = redis_client().pipeline(transaction=False)
-    pipeline.set(MESSAGE_KEY, full)
-    pipeline.set(DISPLAY_MESSAGE_KEY, masked)
-    pipeline.execute()
+    # In place, so no copy of every call after every poll: the state is this process's own
+    # (read from Redis, or remembered and forgotten until stored again).
+    forget_remembered_state()
+    observed = observe(
+        board,
+        now,
+        state.calls.values(),
+        pbx_ok=pbx_ok,
+        poll_interval=settings.TELSAM_POLL_INTERVAL,
+        in_place=True,
+    )
+    board = observed.state
+    full, masked = board_texts(
+        board, now, board_config(), _customers_by_key(state), touched=observed.extensions
+    )
+    save_state(
+        board,
+        observed.changed,
+        (call.key for call in observed.finished),
+        afresh=afresh,
+        texts={MESSAGE_KEY: full, DISPLAY_MESSAGE_KEY: masked},
+    )
     payloads.broadcast_each([(GROUP, full), (DISPLAY_GROUP, masked)])
 
 
@@ -136,11 +180,27 @@ def _customers_by_key(state: LiveState) -> dict[str, str]:
     return {call.key: call.customer.name for call in state.calls.values() if call.customer}
 
 
-def board_message(
-    state: WallboardState, now: datetime, config: BoardConfig, customers: Mapping[str, str]
-) -> dict:
-    """The `wallboard` message (docs/websocket-protocol.md): queues with their alerts, the
-    total, the extension board."""
+# The last board's queue rows and extension tiles, each with what it showed and its text: most
+# are as the poll before left them, and their text is spliced in as it is (as the live snapshot
+# does with its calls). By queue and by extension, so it holds one board's worth.
+_queue_texts: dict[str | None, tuple[tuple, str]] = {}
+_tile_texts: dict[str, tuple[tuple, tuple[str, str]]] = {}
+# The extension rows of the last board and the state they were read from: while the next poll
+# works on that same state (in place), the extensions it did not touch keep their rows.
+_last_rows: tuple[WallboardState, dict[str, ExtensionRow]] | None = None
+
+
+def board_texts(
+    state: WallboardState,
+    now: datetime,
+    config: BoardConfig,
+    customers: Mapping[str, str],
+    touched: set[str] | None = None,
+) -> tuple[str, str]:
+    """The `wallboard` message (docs/wallboard.md) as text, and its masked twin for display
+    links: queues with their alerts, the total, the extension board. `touched`: the extensions
+    this poll changed, when `state` is the one the last board was read from (None: any)."""
+    global _queue_texts, _tile_texts, _last_rows
     queues = queue_figures(
         state,
         now,
@@ -149,55 +209,97 @@ def board_message(
         queues=config.queues,
         sl_by_queue=config.sl_by_queue,
     )
-    rows = []
+    known_rows, rows = _queue_texts, {}
     for row in queues.queues:
-        figures = row.to_json()
         longest = (
             (now - row.longest_waiting_since).total_seconds() if row.longest_waiting_since else None
         )
-        alerts = queue_alerts(
-            config.thresholds.get(row.queue),
-            waiting=row.waiting,
-            longest_wait=longest,
-            service_level=row.service_level,
+        alerts = tuple(
+            queue_alerts(
+                config.thresholds.get(row.queue),
+                waiting=row.waiting,
+                longest_wait=longest,
+                service_level=row.service_level,
+            )
         )
-        figures.update(
-            name=config.names.get(row.queue, ""),
-            sl_seconds=config.sl_by_queue.get(row.queue, queues.sl_seconds),
-            alerts=[
-                {"figure": a.figure.value, "level": a.level.value, "threshold": a.threshold}
-                for a in alerts
-            ],
-            level=worst_level(alerts).value,
+        content = (
+            row,
+            config.names.get(row.queue, ""),
+            config.sl_by_queue.get(row.queue, queues.sl_seconds),
+            alerts,
         )
-        rows.append(figures)
-    total = queues.total.to_json()
-    total.update(name="", sl_seconds=queues.sl_seconds, alerts=[], level="ok")
+        rows[row.queue] = _reused(known_rows.get(row.queue), content, _queue_text)
+    total = _queue_json(queues.total, "", queues.sl_seconds, ())
+    last = _last_rows
+    unchanged = None
+    if last is not None and last[0] is state and touched is not None:
+        unchanged = {name: row for name, row in last[1].items() if name not in touched}
     extensions = extension_board(
-        state, now, poll_interval=settings.TELSAM_POLL_INTERVAL, known=config.extensions
+        state,
+        now,
+        poll_interval=settings.TELSAM_POLL_INTERVAL,
+        known=config.extensions,
+        unchanged=unchanged,
     )
-    tiles = []
+    _last_rows = (state, {row.extension: row for row in extensions.extensions})
+    known_tiles, tiles = _tile_texts, {}
     for row in extensions.extensions:
-        tile = row.to_json()
-        tile["name"] = config.agents.get(row.extension, "")
-        tile["customer"] = customers.get(row.call_key) if row.call_key else None
-        tiles.append(tile)
+        content = (
+            row,
+            config.agents.get(row.extension, ""),
+            customers.get(row.call_key) if row.call_key else None,
+        )
+        tiles[row.extension] = _reused(known_tiles.get(row.extension), content, _tile_texts_of)
+    _queue_texts, _tile_texts = rows, tiles
+    head = payloads.encode(
+        {
+            "type": "wallboard",
+            "at": queues.at.isoformat(),
+            "sl_seconds": queues.sl_seconds,
+            "short_abandon_seconds": queues.short_abandon_seconds,
+        }
+    )
+    queue_texts = ",".join(text for _, text in rows.values())
+    queue_part = (
+        f'{head[:-1]},"queues":[{queue_texts}],"total":{payloads.encode(total)},'
+        f"{payloads.encode(queues.staleness.to_json())[1:-1]}"
+    )
+    return (
+        f'{queue_part},"extensions":[{",".join(t[0] for _, t in tiles.values())}]}}',
+        f'{queue_part},"extensions":[{",".join(t[1] for _, t in tiles.values())}]}}',
+    )
+
+
+def _reused(known: tuple[tuple, T] | None, content: tuple, encode: Callable[..., T]) -> tuple:
+    """`(content, text)`: the text known for the same content (compared field by field, at once
+    when the very same row is shown again), or encoded now."""
+    if known is not None and known[0] == content:
+        return known
+    return content, encode(*content)
+
+
+def _queue_text(row: QueueFigures, name: str, sl_seconds: int, alerts: tuple[Alert, ...]) -> str:
+    return payloads.encode(_queue_json(row, name, sl_seconds, alerts))
+
+
+def _queue_json(row: QueueFigures, name: str, sl_seconds: int, alerts: tuple[Alert, ...]) -> dict:
     return {
-        "type": "wallboard",
-        **queues.to_json(),
-        "queues": rows,
-        "total": total,
-        "extensions": tiles,
+        **row.to_json(),
+        "name": name,
+        "sl_seconds": sl_seconds,
+        "alerts": [
+            {"figure": a.figure.value, "level": a.level.value, "threshold": a.threshold}
+            for a in alerts
+        ],
+        "level": worst_level(alerts).value,
     }
 
 
-def masked_message(message: dict) -> dict:
-    """What a display link shows: the same board without who is calling (outside numbers
-    masked to their last two digits, no customer names, no raw numbers)."""
-    tiles = []
-    for tile in message["extensions"]:
-        shown = {**tile, "customer": None, "party": None, "call_key": None}
-        if tile["party_display"]:
-            shown["party_display"] = mask_number(tile["party_display"])
-        tiles.append(shown)
-    return {**message, "extensions": tiles}
+def _tile_texts_of(row: ExtensionRow, name: str, customer: str | None) -> tuple[str, str]:
+    """An extension's tile as text, and as a display link shows it: without who is calling
+    (outside numbers masked to their last two digits, no customer names, no raw numbers)."""
+    tile = {**row.to_json(), "name": name, "customer": customer}
+    shown = {**tile, "customer": None, "party": None, "call_key": None}
+    if tile["party_display"]:
+        shown["party_display"] = mask_number(tile["party_display"])
+    return payloads.encode(tile), payloads.encode(shown)

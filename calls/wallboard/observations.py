@@ -1,8 +1,9 @@
 """One poll's calls, observed: who waits, who was answered, who left, folded into today's counters.
 
 `observe` is pure: it takes the state the last poll left, the poll's time and calls and whether
-the PBX answered, and returns a new state and the calls that left in this poll. The rules it
-keeps (docs/wallboard.md, in short):
+the PBX answered, and returns a new state (or, asked to, changes the given one in place), the
+calls that left in this poll and those it added or changed. The rules it keeps (docs/wallboard.md,
+in short):
 
 - a call *waits* from the first poll that sees it in a queue (`Kuyruk(N)`) until the first poll
   that sees it talking (*answered*) or no longer sees it (*abandoned*): waits are accurate to
@@ -79,6 +80,12 @@ class FinishedCall:
 class Observed:
     state: WallboardState
     finished: list[FinishedCall] = field(default_factory=list)
+    # The keys of the calls on the line that this poll added or changed: a store of the state
+    # writes only these again (and drops the finished).
+    changed: list[str] = field(default_factory=list)
+    # The extensions whose calls or day this poll changed (None: any may have, a new day began):
+    # the others' tiles are as the poll before left them.
+    extensions: set[str] | None = field(default_factory=set)
 
 
 def observe(
@@ -89,38 +96,52 @@ def observe(
     pbx_ok: bool,
     poll_interval: float = 2.0,
     tz: tzinfo | None = None,
+    in_place: bool = False,
 ) -> Observed:
     """The wallboard after one poll at `now` (see the module docstring for the rules).
 
     `calls` are the poll's live calls (ignored when `pbx_ok` is false: the last good ones are
     what the board keeps); `poll_interval` is TELSAM_POLL_INTERVAL, which tells a late poll from
-    a gap; `tz` the day's time zone (TIME_ZONE by default). `state` is left as it was.
+    a gap; `tz` the day's time zone (TIME_ZONE by default). `state` is left as it was, unless
+    `in_place`: a caller that owns it and keeps only the result saves copying every call on the
+    line after every poll.
     """
-    state = state.copy() if state is not None else WallboardState()
-    _roll_over(state, local_midnight(now, tz))
+    if state is None:
+        state = WallboardState()
+    elif not in_place:
+        state = state.copy()
+    new_day = _roll_over(state, local_midnight(now, tz))
     state.last_poll_at = now
     if not pbx_ok:
         state.pbx_ok = False
-        return Observed(state)
+        return Observed(state, extensions=None if new_day else set())
     continuous = (
         state.pbx_ok
         and state.last_ok_at is not None
         and now - state.last_ok_at <= timedelta(seconds=GAP_AFTER_POLLS * poll_interval)
     )
     seen = set()
+    changed = []
+    extensions: set[str] = set()
     for call in calls:
         seen.add(call.key)
-        _see(state, now, call, continuous)
-    finished = [
-        _leave(state, now, watched, continuous)
-        for key, watched in list(state.calls.items())
-        if key not in seen
-    ]
-    for call in finished:
-        del state.calls[call.key]
+        watched = state.calls.get(call.key)
+        if watched is not None and watched.seen_as is call:
+            continue  # most calls, most polls: as the last poll folded them in
+        # (A change of parties frees the former ones: `_see` gives the call a new list.)
+        parties_before = watched.parties if watched is not None else ()
+        if _see(state, now, call, watched, continuous):
+            changed.append(call.key)
+            extensions.update(parties_before, state.calls[call.key].parties)
+    finished = []
+    for key, watched in list(state.calls.items()):
+        if key not in seen:
+            finished.append(_leave(state, now, watched, continuous))
+            extensions.update(watched.parties)
+            del state.calls[key]
     state.pbx_ok = True
     state.last_ok_at = now
-    return Observed(state, finished)
+    return Observed(state, finished, changed, None if new_day else extensions)
 
 
 def extensions_of(src: str, dst: str, queues: Iterable[str | None]) -> list[str]:
@@ -131,8 +152,16 @@ def extensions_of(src: str, dst: str, queues: Iterable[str | None]) -> list[str]
     return list(dict.fromkeys(parties))
 
 
-def _see(state: WallboardState, now: datetime, call: PolledCall, continuous: bool) -> None:
-    watched = state.calls.get(call.key)
+def _see(
+    state: WallboardState,
+    now: datetime,
+    call: PolledCall,
+    watched: WatchedCall | None,
+    continuous: bool,
+) -> bool:
+    """Fold one call of a good poll into the state (`watched`: as the polls saw it so far);
+    whether its watched call is new or changed."""
+    changed = watched is None
     if watched is None:
         watched = WatchedCall(
             key=call.key,
@@ -140,25 +169,28 @@ def _see(state: WallboardState, now: datetime, call: PolledCall, continuous: boo
             dst=call.dst,
             direction=str(call.direction),
             first_seen=now,
-            last_seen=now,
             parties_since=now,
             parties=extensions_of(call.src, call.dst, (call.queue,)),
             uncertain=not continuous,
         )
         state.calls[call.key] = watched
-    elif (call.src, call.dst) != (watched.src, watched.dst):
+    elif call.src != watched.src or call.dst != watched.dst:
         _change_parties(state, now, watched, call)
+        changed = True
     if watched.answered_at is None:
-        if call.queue is not None:
+        if call.queue is not None and call.queue != watched.queue:
             if watched.queue is None:
                 watched.queued_at = now
                 watched.wait_start_seen = continuous
             # Moved to another queue while waiting: it counts once, in the last one; its wait
             # runs on from the first queue.
             watched.queue = call.queue
+            changed = True
         if is_talking(call.callinfo):
             _answer(state, now, watched, continuous)
-    watched.last_seen = now
+            changed = True
+    watched.seen_as = call
+    return changed
 
 
 def _change_parties(
@@ -199,8 +231,10 @@ def _leave(
     state: WallboardState, now: datetime, watched: WatchedCall, continuous: bool
 ) -> FinishedCall:
     # After a gap the call may have ended at any moment of it: the last poll that saw it is the
-    # one moment we know it was still there, so a talk is not stretched over an outage.
-    ended_at = now if continuous else watched.last_seen
+    # one moment we know it was still there, so a talk is not stretched over an outage. That is
+    # the last good poll: a good poll drops every call it does not list, so each call still
+    # watched was seen by it.
+    ended_at = now if continuous else state.last_ok_at
     uncertain = watched.uncertain or not continuous
     wait = None
     talk = 0.0
@@ -261,13 +295,14 @@ def local_midnight(now: datetime, tz: tzinfo | None = None) -> datetime:
     return datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
 
 
-def _roll_over(state: WallboardState, midnight: datetime) -> None:
+def _roll_over(state: WallboardState, midnight: datetime) -> bool:
     """A new day: the counters start at zero; the calls on the line and the extensions' free
-    since stay."""
+    since stay. Whether it began."""
     if state.day_start == midnight:
-        return
+        return False
     state.day_start = midnight
     state.queues = {}
     state.extensions = {
         name: type(day)(free_since=day.free_since) for name, day in state.extensions.items()
     }
+    return True

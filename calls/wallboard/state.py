@@ -4,6 +4,9 @@ Three parts, all bounded: the calls on the line now (`WatchedCall`, dropped when
 today's counters per queue (`QueueDay`: counts and histograms of waits in whole seconds, so any
 service-level threshold can be asked of them later) and per extension (`ExtensionDay`). Finished
 calls are folded into the counters and forgotten; the rules are in docs/wallboard.md.
+
+The JSON form comes in pieces, so that a poll stores only what it changed: each call on its own
+(`call_json`), everything else in one small text (`WallboardState.counters_json`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 # Bump when the JSON form changes: a stored state of another version is not read (the wallboard
 # starts afresh and the next CDR correction restores today's counts).
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 def whole_seconds(seconds: float) -> int:
@@ -36,7 +39,7 @@ class WatchedCall:
     dst: str
     direction: str
     first_seen: datetime
-    last_seen: datetime  # the last good poll that saw it
+    # (The last good poll saw it: a good poll drops the calls it does not list.)
     parties_since: datetime  # the first poll that saw its current src and dst
     parties: list[str] = field(default_factory=list)  # its extensions (never a queue number)
     queue: str | None = None  # the last queue it waited in; kept once it is answered
@@ -47,6 +50,9 @@ class WatchedCall:
     # A gap in the polls (PBX down, poller stopped, state lost) fell at its start, its answer or
     # (on the way out) its end: its figures are approximate until the CDR correction.
     uncertain: bool = False
+    # The poll's call object last folded in (not stored): the live diff keeps a call's object
+    # while the call does not change, so meeting the same object again is meeting nothing new.
+    seen_as: object | None = field(default=None, compare=False, repr=False)
 
     def copy(self) -> WatchedCall:
         """A copy to change (`dataclasses.replace` costs six times as much, for every call on the
@@ -129,7 +135,8 @@ class WallboardState:
     def extension_day(self, extension: str) -> ExtensionDay:
         return self.extensions.setdefault(extension, ExtensionDay())
 
-    def to_json(self) -> str:
+    def counters_json(self) -> str:
+        """Everything but the calls, as stored (the calls: `call_json`)."""
         return json.dumps(
             {
                 "version": STATE_VERSION,
@@ -137,7 +144,6 @@ class WallboardState:
                 "last_poll_at": _time(self.last_poll_at),
                 "last_ok_at": _time(self.last_ok_at),
                 "pbx_ok": self.pbx_ok,
-                "calls": [_call_json(call) for call in self.calls.values()],
                 "queues": {name: _queue_json(day) for name, day in self.queues.items()},
                 "extensions": {
                     name: [day.answered, day.talk_seconds, _time(day.free_since)]
@@ -149,18 +155,21 @@ class WallboardState:
         )
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> WallboardState:
-        """The state `to_json` wrote; ValueError for another version or a malformed text."""
+    def from_json(cls, counters: str | bytes, calls: Iterable[str | bytes]) -> WallboardState:
+        """The state `counters_json` and `call_json` wrote; ValueError for another version or a
+        malformed text."""
         try:
-            data = json.loads(text)
+            data = json.loads(counters)
             if data.get("version") != STATE_VERSION:
                 raise ValueError(f"wallboard state version {data.get('version')!r}")
+            # One decoding for every call: a call at a time costs twice as much.
+            stored = json.loads(b"[" + b",".join(_as_bytes(text) for text in calls) + b"]")
             return cls(
                 day_start=_parse_time(data["day_start"]),
                 last_poll_at=_parse_time(data["last_poll_at"]),
                 last_ok_at=_parse_time(data["last_ok_at"]),
                 pbx_ok=bool(data["pbx_ok"]),
-                calls={c[0]: _call_from_json(c) for c in data["calls"]},
+                calls={c[0]: _call_from_json(c) for c in stored},
                 queues={name: _queue_from_json(q) for name, q in data["queues"].items()},
                 extensions={
                     name: ExtensionDay(int(answered), float(talk), _parse_time(free))
@@ -169,6 +178,15 @@ class WallboardState:
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"malformed wallboard state: {exc!r}") from exc
+
+
+def call_json(call: WatchedCall) -> str:
+    """A call on the line, as stored."""
+    return json.dumps(_call_json(call), separators=(",", ":"), ensure_ascii=False)
+
+
+def _as_bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode()
 
 
 def merged(histograms: Iterable[Mapping[int, int]]) -> Counter[int]:
@@ -187,7 +205,7 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 _WATCHED_FIELDS = tuple(WatchedCall.__dataclass_fields__)
-_CALL_TIMES = ("first_seen", "last_seen", "parties_since", "queued_at", "answered_at")
+_CALL_TIMES = ("first_seen", "parties_since", "queued_at", "answered_at")
 _CALL_VALUES = (
     "key",
     "src",
@@ -201,8 +219,8 @@ _CALL_VALUES = (
 )
 
 
-# A call's times are stored as POSIX timestamps: every call is written after every poll, and a
-# timestamp costs a tenth of an ISO text each way. They come back in UTC: the call's times are
+# A call's times are stored as POSIX timestamps: a timestamp costs a tenth of an ISO text each
+# way, and another worker process reads every call. They come back in UTC: the call's times are
 # only compared and subtracted, never read as a local day (the state's `day_start` is).
 
 

@@ -206,6 +206,9 @@ def test_a_queue_asked_for_has_a_row_before_its_first_call():
     assert board.queues[0].offered == 0 and board.queues[0].service_level is None
 
 
+# Seconds from T0 (09:00) to the next local midnight.
+MIDNIGHT = 15 * 3600
+
 # (id, polls, read at t, poll_interval, (stale, pbx_ok, age_seconds))
 STALE_CASES = [
     ("live", [WARM, (0, [], True)], 1, 2, (False, True, 1.0)),
@@ -242,12 +245,13 @@ def test_the_stale_board_keeps_the_last_good_figures_and_says_since_when():
 def board_rows(polls, read_at, extensions=None):
     board = extension_board(play(polls).state, at(read_at), extensions)
     return {
-        row.extension: (row.state, row.since, row.party, row.answered, row.talk_seconds)
+        row.extension: (row.state, row.since, row.party, row.answered, row.talk_at(at(read_at)))
         for row in board.extensions
     }
 
 
-# (id, polls, read at t, extensions asked for, {extension: (state, since, party, answered, talk)})
+# (id, polls, read at t, extensions asked for, {extension: (state, since, party, answered, talk)});
+# the talk as the browser reads it at t, from the tile's `talk_seconds`, `talk_since`, `talk_calls`
 EXTENSION_CASES = [
     (
         "ringing: who calls, since it began ringing; dialling: whom, since the call began",
@@ -339,6 +343,29 @@ EXTENSION_CASES = [
         {"101": ("talking", at(0), AYSE, 1, 3)},
     ),
     (
+        "two calls talked on at once: each one's talk counts",
+        [
+            WARM,
+            (0, [talking("c1", None, "101")], True),
+            (2, [talking("c1", None, "101"), ringing("c2", "630", "101", MEHMET)], True),
+            (4, [talking("c1", None, "101"), talking("c2", "630", "101", MEHMET)], True),
+        ],
+        7,
+        ["101"],
+        {"101": ("talking", at(0), AYSE, 2, 7 + 3)},
+    ),
+    (
+        "talking across midnight: today's talk counts from midnight",
+        [
+            (MIDNIGHT - 4, [talking("c1", None, "101")], True),
+            (MIDNIGHT - 2, [talking("c1", None, "101")], True),
+            (MIDNIGHT, [talking("c1", None, "101")], True),
+        ],
+        MIDNIGHT + 5,
+        ["101"],
+        {"101": ("talking", at(MIDNIGHT - 4), AYSE, 0, 5)},
+    ),
+    (
         "PBX outage mid-call: talking still, and the talk ends at the last poll that saw it",
         [
             WARM,
@@ -385,8 +412,18 @@ def test_the_boards_are_json_for_the_push():
         "queue": "630",
         "call_key": row["call_key"],
         "answered": 1,
-        "talk_seconds": 1.0,
+        "talk_seconds": 0.0,
+        "talk_since": at(6).isoformat(),
+        "talk_calls": 1,
     }
+
+
+def test_a_talking_tile_stays_the_same_from_poll_to_poll():
+    """So its text is encoded once: the browser ticks the talk from `talk_since`."""
+    played = play(ONE_ANSWERED)
+    before = extension_board(played.state, at(7)).extensions
+    played = play([(8, [talking("c1", "630", "101")], True)], start=played)
+    assert extension_board(played.state, at(9)).extensions == before
 
 
 def test_the_cdr_correction_replaces_the_counts_and_keeps_the_calls_still_talking():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from calls.wallboard import WallboardState, observe
-from calls.wallboard.state import whole_seconds
+from calls.wallboard.state import call_json, whole_seconds
 from tests.support.wallboard_polls import (
+    FATMA,
     IST,
     MEHMET,
     T0,
@@ -166,11 +169,15 @@ def test_each_call_is_counted_by_the_rule(polls, expected):
     assert played.state.calls == {}  # finished calls are dropped: the state stays bounded
 
 
+def stored(state: WallboardState) -> tuple[str, list[str]]:
+    return state.counters_json(), [call_json(call) for call in state.calls.values()]
+
+
 def test_a_failed_poll_changes_no_call_and_leaves_the_given_state_alone():
     before = play([WARM, (0, [queued("c1", "630")], True)]).state
-    text = before.to_json()
+    text = stored(before)
     after = observe(before, at(2), [], pbx_ok=False, tz=IST).state
-    assert before.to_json() == text
+    assert stored(before) == text
     assert after.calls == before.calls and after.queues == before.queues
     assert (after.pbx_ok, after.last_ok_at, after.last_poll_at) == (False, at(0), at(2))
 
@@ -185,17 +192,37 @@ def test_the_state_survives_its_json_form():
             (6, [], False),
         ]
     )
-    text = played.state.to_json()
-    assert WallboardState.from_json(text) == played.state
-    assert WallboardState.from_json(text).to_json() == text
+    counters, calls = stored(played.state)
+    assert WallboardState.from_json(counters, calls) == played.state
+    assert stored(WallboardState.from_json(counters.encode(), [c.encode() for c in calls])) == (
+        counters,
+        calls,
+    )
 
 
 @pytest.mark.parametrize(
-    "text", ['{"version": 99}', '{"version": 1}', "[]", '{"version": 1, "calls": 3}']
+    ("counters", "calls"),
+    [('{"version": 99}', []), ('{"version": 2}', []), ("[]", []), ('{"version": 3}', ["3"])],
 )
-def test_a_state_of_another_version_or_shape_is_refused(text):
+def test_a_state_of_another_version_or_shape_is_refused(counters, calls):
     with pytest.raises(ValueError):
-        WallboardState.from_json(text)
+        WallboardState.from_json(counters, calls)
+
+
+def test_a_poll_tells_which_calls_it_added_or_changed_and_may_work_in_place():
+    played = play([WARM, (0, [queued("c1", "630"), queued("c2", "630", src=MEHMET)], True)])
+    state, c1 = played.state, played.live["c1"]
+    # c1 answered by 101, c2 still waiting as it was, c3 new.
+    answered = replace(c1, dst="101", callinfo="Konuşuyor")
+    c3 = replace(played.live["c2"], channel="c3", key="k3", src=FATMA)
+    observed = observe(
+        state, at(2), [answered, played.live["c2"], c3], pbx_ok=True, tz=IST, in_place=True
+    )
+    assert observed.state is state
+    assert sorted(observed.changed) == sorted([c1.key, "k3"])
+    left = observe(state, at(4), [c3], pbx_ok=True, tz=IST)
+    assert left.state is not state and left.changed == []
+    assert {call.key for call in left.finished} == {c1.key, played.live["c2"].key}
 
 
 def test_at_local_midnight_the_counters_start_again_and_the_calls_on_the_line_stay():
