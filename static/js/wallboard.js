@@ -54,6 +54,15 @@ const STATE_WORDS = {
   talking: () => gettext("Talking"),
 };
 
+/**
+ * An extension's talk time today at `nowMs`: the talk up to `talk_since`, and a second a second
+ * for each call it talks on now (docs/wallboard.md), so the tile ticks between polls.
+ */
+export function talkToday(extension, nowMs) {
+  const running = secondsSince(extension.talk_since, nowMs);
+  return (extension.talk_seconds || 0) + (running === null ? 0 : running * (extension.talk_calls || 0));
+}
+
 /** An extension → the texts of its tile. */
 export function extensionTile(extension, nowMs) {
   const state = Object.hasOwn(STATE_WORDS, extension.state) ? extension.state : "free";
@@ -73,7 +82,7 @@ export function extensionTile(extension, nowMs) {
     who: state === "free" ? "" : extension.customer || extension.party_display || "",
     today: interpolate(gettext("%s answered · %s"), [
       extension.answered,
-      formatDuration(extension.talk_seconds),
+      formatDuration(talkToday(extension, nowMs)),
     ]),
   };
 }

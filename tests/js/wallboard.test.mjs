@@ -7,6 +7,7 @@ import { test } from "node:test";
 
 import {
   extensionTile,
+  talkToday,
   orderExtensions,
   queueTile,
   secondsSince,
@@ -72,7 +73,15 @@ test("a talking extension shows with whom, and the call's ticking length", () =>
   assert.equal(tile.stateWord, "Talking");
   assert.equal(tile.who, "Ayşe Yılmaz");
   assert.equal(tile.timer, "2:02");
-  assert.equal(tile.today, "12 answered · 56:40");
+  // 3,400 s before the call, and the 122 s of the call on the line: it ticks with the timer.
+  assert.equal(tile.today, "12 answered · 58:42");
+  assert.equal(extensionTile(extension("110"), NOW + 10_000).today, "12 answered · 58:52");
+});
+
+test("an extension on two calls at once counts the talk of both", () => {
+  const both = { ...extension("110"), talk_calls: 2 };
+  assert.equal(talkToday(both, NOW), 3400 + 2 * 122);
+  assert.equal(talkToday({ ...extension("112") }, NOW), 1500); // free: nothing runs
 });
 
 test("a ringing extension shows the number when no customer matched", () => {
