@@ -14,6 +14,8 @@ waiting calls picked up by an agent, talking calls put on hold), so the board mo
 - `other_worker_p50_ms`, `other_worker_ratio`: the same when another worker process stored the
   wallboard's last state (it reads and decodes it from Redis: about half the polls with two
   worker processes);
+- `steady_poll_p50_ms`, `steady_p50_ms`, `steady_ratio`: the same when no call changes (the
+  least a poll costs the wallboard);
 - `board_bytes`: the board message each wallboard socket receives.
 
 Target: `wallboard_ratio` under 0.2 (a fifth of the poll's own cost). Exits 1 when missed.
@@ -145,6 +147,10 @@ def main(argv: list[str]) -> int:
         replayed.body = pbx._request("activecalls")
         poll_active_calls(replayed)  # every call new: its numbers looked up once
         wallboard_step()
+        steady_poll_ms, steady_ms = [], []
+        for _ in range(args.repeat):  # nothing changes: what every poll costs at least
+            steady_poll_ms.append(timed(lambda: poll_active_calls(replayed)))
+            steady_ms.append(timed(wallboard_step))
         poll_ms, board_ms, other_ms = [], [], []
         for round_ in range(2 * args.repeat):
             change()
@@ -170,6 +176,9 @@ def main(argv: list[str]) -> int:
         "wallboard_ratio": round(statistics.median(board_ms) / poll, 3),
         "other_worker_p50_ms": round(statistics.median(other_ms), 1),
         "other_worker_ratio": round(statistics.median(other_ms) / poll, 3),
+        "steady_poll_p50_ms": round(statistics.median(steady_poll_ms), 1),
+        "steady_p50_ms": round(statistics.median(steady_ms), 1),
+        "steady_ratio": round(statistics.median(steady_ms) / statistics.median(steady_poll_ms), 3),
         "board_bytes": len(message),
     }
     record["target_met"] = record["wallboard_ratio"] < TARGET
