@@ -7,15 +7,19 @@ most of the time and a change in the admin shows within seconds.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from calls.models import AgentProfile, CallHourStat, WallboardQueue
 from customers.phones import is_extension
+
+logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 10.0
 # Extensions that took or made a call this recently are on the board even without an agent.
@@ -33,13 +37,28 @@ class BoardConfig:
 
 
 _cached: tuple[float, BoardConfig] | None = None
+_failing = False
 
 
 def board_config() -> BoardConfig:
-    global _cached
+    """The board's settings, read again every `CACHE_SECONDS`. While the database cannot be
+    reached the last ones are kept (the live figures do not need it), and that is logged once."""
+    global _cached, _failing
     if _cached is not None and time.monotonic() - _cached[0] < CACHE_SECONDS:
         return _cached[1]
-    config = read_board_config()
+    try:
+        # In a savepoint: a failed read leaves the caller's transaction usable (tests run in one).
+        with transaction.atomic():
+            config = read_board_config()
+    except DatabaseError as exc:
+        if not _failing:
+            logger.warning("Cannot read the wallboard's settings, keeping the last: %s", exc)
+        _failing = True
+        config = _cached[1] if _cached is not None else BoardConfig()
+    else:
+        if _failing:
+            logger.info("Reading the wallboard's settings again")
+        _failing = False
     _cached = (time.monotonic(), config)
     return config
 
