@@ -13,6 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.support.panel_page import create_watcher, pop, row
 from tests.support.personas import ALICE, SAM, Persona
 from tests.support.stack import POLL_INTERVAL, PanelStack
 
@@ -30,28 +31,15 @@ VERA = Persona("vera", "vera-e2e-pass-123", None, extensions="110")
 
 @pytest.fixture(scope="module")
 def vera(stack: PanelStack) -> Persona:
-    stack.manage(
-        "shell",
-        "-c",
-        "from django.contrib.auth.models import Permission\n"
-        "from tests.support.personas import Persona, create\n"
-        f"user = create({VERA!r})\n"
-        "user.user_permissions.add(*Permission.objects.filter("
-        "codename__in=['view_callrecord', 'view_customer']))",
-    )
-    return VERA
-
-
-def card(page: Page, channel: str) -> Locator:
-    return page.locator(f'#pops .pop[data-channel="{channel}"]')
+    return create_watcher(stack, VERA)
 
 
 def customer_cell(page: Page, channel: str) -> Locator:
-    return page.locator(f'#calls-body tr.call-row[data-channel="{channel}"] .col-customer')
+    return row(page, channel).locator(".col-customer")
 
 
 def form_of(page: Page, channel: str) -> Locator:
-    return card(page, channel).locator("form.add-caller-form")
+    return pop(page, channel).locator("form.add-caller-form")
 
 
 def test_an_agent_adds_an_unknown_caller_and_every_open_panel_shows_the_name(sim, page_for):
@@ -61,16 +49,16 @@ def test_an_agent_adds_an_unknown_caller_and_every_open_panel_shows_the_name(sim
 
     channel = sim.add_call("905559998877", "110", callinfo=RINGING)
 
-    pop = card(alice, channel)
-    expect(pop).to_have_class(re.compile(r"\bis-unknown\b"), timeout=ARRIVAL_MS)
-    expect(pop.locator(".pop-unknown")).to_have_text("Bilinmeyen arayan")
+    card = pop(alice, channel)
+    expect(card).to_have_class(re.compile(r"\bis-unknown\b"), timeout=ARRIVAL_MS)
+    expect(card.locator(".pop-unknown")).to_have_text("Bilinmeyen arayan")
     form = form_of(alice, channel)
     expect(form.locator(".add-caller-number input")).to_have_value("0555 999 88 77")
     expect(form.locator(".add-caller-number input")).not_to_be_editable()
     expect(form.locator("a.pop-add")).to_have_attribute(
         "href", "/admin/customers/customer/add/?phone=0555+999+88+77"
     )
-    expect(card(alice_elsewhere, channel).locator("form.add-caller-form")).to_be_visible(
+    expect(pop(alice_elsewhere, channel).locator("form.add-caller-form")).to_be_visible(
         timeout=ARRIVAL_MS
     )
     expect(customer_cell(sam, channel).locator(".unknown")).to_be_visible(timeout=ARRIVAL_MS)
@@ -81,12 +69,12 @@ def test_an_agent_adds_an_unknown_caller_and_every_open_panel_shows_the_name(sim
     alice.screenshot(path=f"{SCREENSHOTS}/add-caller-form.png")
     form.get_by_role("button", name="Kaydet").click()
 
-    saved = pop.locator(".add-caller-saved")
+    saved = card.locator(".add-caller-saved")
     expect(saved.locator(".pop-name")).to_have_text("Mehmet Kaya")
     expect(saved.locator(".pop-name")).to_have_attribute("href", ADMIN_CHANGE)
     expect(saved.locator(".pop-company")).to_have_text("Kaya Lojistik")
-    expect(pop).not_to_have_class(re.compile(r"\bis-unknown\b"))
-    expect(pop.locator("form")).to_have_count(0)
+    expect(card).not_to_have_class(re.compile(r"\bis-unknown\b"))
+    expect(card.locator("form")).to_have_count(0)
 
     # The server asked for a poll: the rows of every panel follow, no reload.
     for page in (alice, sam):
@@ -95,7 +83,7 @@ def test_an_agent_adds_an_unknown_caller_and_every_open_panel_shows_the_name(sim
         expect(name).to_have_attribute("href", ADMIN_CHANGE)
         expect(customer_cell(page, channel).locator(".company")).to_have_text("Kaya Lojistik")
     # Her other browser's pop becomes the customer's card: nobody types them in twice.
-    elsewhere = card(alice_elsewhere, channel)
+    elsewhere = pop(alice_elsewhere, channel)
     expect(elsewhere.locator(".pop-name")).to_have_text("Mehmet Kaya", timeout=ARRIVAL_MS)
     expect(elsewhere.locator(".pop-notes")).to_have_text("Kargo takibi için aradı.")
     expect(elsewhere.locator(".pop-phones li")).to_have_text(["0555 999 88 77"])
@@ -126,7 +114,7 @@ def test_a_refused_form_says_why_and_keeps_what_was_typed(sim, page_for):
     # Put right, the same form goes through with what was kept.
     form.get_by_label("Ad", exact=True).fill("Zeynep Ak")
     form.get_by_role("button", name="Kaydet").click()
-    saved = card(alice, channel).locator(".add-caller-saved")
+    saved = pop(alice, channel).locator(".add-caller-saved")
     expect(saved.locator(".pop-name")).to_have_text("Zeynep Ak")
     expect(saved.locator(".pop-company")).to_have_text("Adı Sonra Ltd.")
     expect(customer_cell(alice, channel).locator(".customer-name")).to_have_text(
@@ -138,7 +126,7 @@ def test_someone_who_may_not_add_customers_sees_only_unknown_caller(sim, page_fo
     page = page_for(vera)
     channel = sim.add_call("905551112211", "110", callinfo=RINGING)
 
-    pop = card(page, channel)
-    expect(pop.locator(".pop-unknown")).to_have_text("Bilinmeyen arayan", timeout=ARRIVAL_MS)
-    expect(pop.locator("form")).to_have_count(0)
-    expect(pop.locator("a")).to_have_count(0)
+    card = pop(page, channel)
+    expect(card.locator(".pop-unknown")).to_have_text("Bilinmeyen arayan", timeout=ARRIVAL_MS)
+    expect(card.locator("form")).to_have_count(0)
+    expect(card.locator("a")).to_have_count(0)

@@ -9,9 +9,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import expect
 
 from tests.support.browser import save_screenshot
+from tests.support.panel_page import pop, row
 from tests.support.personas import ALICE, AYSE
 from tests.support.stack import POLL_INTERVAL
 
@@ -36,14 +37,6 @@ CODES = (
 def wrap_up_codes(stack) -> None:
     """Two codes, and queue 630 requires one."""
     stack.manage("shell", "-c", CODES)
-
-
-def row(page: Page, channel: str) -> Locator:
-    return page.locator(f'#calls-body tr.call-row[data-channel="{channel}"]')
-
-
-def pop(page: Page, channel: str) -> Locator:
-    return page.locator(f'#pops .pop[data-channel="{channel}"]')
 
 
 def test_a_note_typed_while_it_rings_is_wrapped_up_with_a_code_and_is_on_the_history_row(

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.support.browser import save_screenshot
+from tests.support.panel_page import ROW, pop, row
 from tests.support.personas import ALICE, AYSE, SAM, Persona
 from tests.support.stack import POLL_INTERVAL
 
@@ -26,15 +27,6 @@ ARRIVAL_MS = int(2 * POLL_INTERVAL * 1000) + 2_000
 RECONNECT_MS = 25_000
 UNKNOWN_NUMBER = "905421112233"
 UNKNOWN_DISPLAY = "0542 111 22 33"
-ROW = '#calls-body tr.call-row[data-channel="{channel}"]'
-
-
-def row(page: Page, channel: str) -> Locator:
-    return page.locator(ROW.format(channel=channel))
-
-
-def pop(page: Page, channel: str) -> Locator:
-    return page.locator(f'#pops .pop[data-channel="{channel}"]')
 
 
 def status(page: Page) -> Locator:

@@ -10,9 +10,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.support.browser import save_screenshot
+from tests.support.panel_page import create_watcher, pop, row, work_row
 from tests.support.personas import ALICE, AYSE, SAM, Persona
 from tests.support.stack import POLL_INTERVAL, PanelStack
 from tests.support.waiting import wait_until
@@ -32,28 +33,7 @@ RITA = Persona("rita", "rita-e2e-pass-123", None)
 
 @pytest.fixture(scope="module")
 def rita(stack: PanelStack) -> Persona:
-    stack.manage(
-        "shell",
-        "-c",
-        "from django.contrib.auth.models import Permission\n"
-        "from tests.support.personas import Persona, create\n"
-        f"user = create({RITA!r})\n"
-        "user.user_permissions.add(*Permission.objects.filter("
-        "codename__in=['view_callrecord', 'view_customer']))",
-    )
-    return RITA
-
-
-def row(page: Page, channel: str) -> Locator:
-    return page.locator(f'#calls-body tr.call-row[data-channel="{channel}"]')
-
-
-def work_row(page: Page, channel: str) -> Locator:
-    return page.locator(f'#calls-body tr.work-row[data-channel="{channel}"]')
-
-
-def pop(page: Page, channel: str) -> Locator:
-    return page.locator(f'#pops .pop[data-channel="{channel}"]')
+    return create_watcher(stack, RITA)
 
 
 def saved_work(page: Page, key: str) -> dict:
