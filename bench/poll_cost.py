@@ -33,7 +33,6 @@ import argparse
 import inspect
 import json
 import math
-import os
 import random
 import statistics
 import sys
@@ -41,12 +40,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from bench.setup_django import fresh_database
+from bench.in_process import REDIS_URL, replayed_pbx, start
 
 CUSTOMERS = 10_000
 KNOWN_SHARE = 0.5
 CHURN_SHARE = 0.1
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 EXTENSIONS = tuple(str(n) for n in range(101, 113))
 # The targets: a poll's median time over the median time of parsing its answer, at TARGET_CALLS.
 TARGET_CALLS = 2000
@@ -95,11 +93,7 @@ class RedisCounter:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    if REDIS_URL.rstrip("/").endswith(("/0", ":6379")):
-        raise SystemExit("BENCH_REDIS_URL must name a Redis database other than 0")
-    os.environ["REDIS_URL"] = REDIS_URL
-    os.environ["LOG_LEVEL"] = "WARNING"
-    fresh_database(args.backend)
+    start(args.backend)
     import redis
     from django.db import connection
 
@@ -115,14 +109,6 @@ def main(argv: list[str]) -> int:
     )
     from customers.models import Customer, PhoneNumber
 
-    class ReplayedPbx(TelsamClient):
-        """Serves the answer the simulator last gave, without the network."""
-
-        body = ""
-
-        def _request(self, action, params=None) -> str:
-            return self.body
-
     numbers = [f"+90533{index:07d}" for index in range(CUSTOMERS)]
     customers = Customer.objects.bulk_create(
         Customer(name=f"Müşteri {index}") for index in range(CUSTOMERS)
@@ -137,7 +123,7 @@ def main(argv: list[str]) -> int:
     sim = PbxSimulator("bench", "bench-password", traffic=False)
     server = SimulatorServer(sim).start()
     pbx = TelsamClient(server.url, "bench", "bench-password", timeout=10)
-    replayed = ReplayedPbx(server.url, "bench", "bench-password")
+    replayed = replayed_pbx(server.url, "bench", "bench-password")
     rng = random.Random(5)
     counter = RedisCounter()
     counter.install()

@@ -29,15 +29,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import statistics
 import sys
 import time
 
-from bench.setup_django import fresh_database
+from bench.in_process import REDIS_URL, replayed_pbx, start
 
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 TARGET = 0.2
 WAITING_SHARE = 0.2
 CHANGE_SHARE = 0.1
@@ -55,11 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    if REDIS_URL.rstrip("/").endswith(("/0", ":6379")):
-        raise SystemExit("BENCH_REDIS_URL must name a Redis database other than 0")
-    os.environ["REDIS_URL"] = REDIS_URL
-    os.environ["LOG_LEVEL"] = "WARNING"
-    fresh_database(args.backend)
+    start(args.backend)
     import redis
     from django.contrib.auth import get_user_model
     from django.utils import timezone
@@ -76,14 +70,6 @@ def main(argv: list[str]) -> int:
         SimulatorServer,
     )
     from calls.wallboard import live_board
-
-    class ReplayedPbx(TelsamClient):
-        """Serves the answer the simulator last gave, without the network."""
-
-        body = ""
-
-        def _request(self, action, params=None) -> str:
-            return self.body
 
     queues = [str(600 + n) for n in range(args.queues)]
     extensions = [str(1000 + n) for n in range(args.extensions)]
@@ -108,7 +94,7 @@ def main(argv: list[str]) -> int:
     sim = PbxSimulator("bench", "bench-password", traffic=False)
     server = SimulatorServer(sim).start()
     pbx = TelsamClient(server.url, "bench", "bench-password", timeout=10)
-    replayed = ReplayedPbx(server.url, "bench", "bench-password")
+    replayed = replayed_pbx(server.url, "bench", "bench-password")
     rng = random.Random(15)
 
     def caller() -> str:
