@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, TypedDict
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from calls.live.diff import CustomerMatch, LiveCall, new_call_key
-from calls.live.sender_loop import run_on_sender_loop
 from calls.pbx import Direction
 
 GROUP = "live-calls"
@@ -234,12 +234,14 @@ def broadcast(text: str, group: str = GROUP) -> None:
 
 
 def broadcast_each(pushes: Iterable[tuple[str, str]]) -> None:
-    """Send each (group, encoded message) in turn, in one trip to the process's sender loop
-    (calls.live.sender_loop: the trip costs more than a send)."""
+    """Send each (group, encoded message) in turn, in one trip to an event loop (the trip costs
+    more than a send). A new loop each time, and so new channel-layer connections: a loop kept
+    from one poll to the next kept a connection that a network gone silent had broken, and the
+    polls stalled (tests/resilience/test_redis_faults.py)."""
 
     async def send_all() -> None:
         layer = get_channel_layer()
         for group, text in pushes:
             await layer.group_send(group, {"type": PUSH_EVENT, "text": text})
 
-    run_on_sender_loop(send_all)
+    async_to_sync(send_all)()
