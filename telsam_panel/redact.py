@@ -34,6 +34,10 @@ MASK = "***"
 _PASSWORD_PARAM = re.compile(r"(?i)(password=)[^&\s'\"<>]+")
 # scheme://user:password@host: the password, up to the last "@" before the host.
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@'\"<>]*:)[^/\s'\"<>]*@")
+# A wallboard display link's token in a path (calls.wallboard.display_links.DISPLAY_PATH, and its
+# websocket's): whoever reads it could open the board, so the web server's request lines must not
+# keep it.
+_DISPLAY_TOKEN = re.compile(r"(/display/)[A-Za-z0-9_-]{16,}")
 _MIN_SECRET_LENGTH = 4  # masking "a" everywhere would garble text without protecting anything
 
 
@@ -71,12 +75,14 @@ def _pattern_for(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def redact(text: str, secrets: Iterable[str] | None = None) -> str:
-    """Return `text` with secrets and `password=` query values replaced by `***`."""
+    """Return `text` with secrets, `password=` query values and display links' tokens replaced
+    by `***`."""
     secrets = tuple(secrets) if secrets is not None else configured_secrets()
     pattern = _pattern_for(secrets)
     if pattern is not None:
         text = pattern.sub(MASK, text)
     text = _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
+    text = _DISPLAY_TOKEN.sub(rf"\g<1>{MASK}", text)
     return _PASSWORD_PARAM.sub(rf"\g<1>{MASK}", text)
 
 

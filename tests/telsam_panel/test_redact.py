@@ -39,3 +39,14 @@ def test_a_pbx_url_password_reaches_neither_the_panels_nor_the_log(
     assert "127.0.0.1" in snapshot  # the message is there, with the host
     assert "Url-S3cret-pw" not in snapshot
     assert "Url-S3cret-pw" not in caplog.text
+
+
+def test_a_display_link_s_token_is_masked_in_request_lines_of_the_page_and_its_socket():
+    from calls.wallboard.display_links import display_path
+
+    token = "Zx9_" + "a1B2-" * 7 + "Qq"  # 43 characters, as a display link's token is
+    page, socket = display_path(token), display_path(token).replace("/display/", "/ws/display/")
+    line = f'127.0.0.1:5000 - "GET {page} HTTP/1.1" 200; "WebSocket {socket}" [accepted]'
+    shown = redact(line)
+    assert token not in shown
+    assert shown == line.replace(token, "***")
