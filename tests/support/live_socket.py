@@ -16,15 +16,23 @@ from telsam_panel.asgi import application
 ORIGIN = (b"origin", b"http://127.0.0.1")
 
 
-async def open_panel(user, origin=ORIGIN) -> WebsocketCommunicator:
-    """A panel's websocket of a fresh session of `user`, not connected yet."""
-    client = Client()
-    await sync_to_async(client.force_login)(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    headers = [(b"cookie", cookie.encode()), (b"host", b"127.0.0.1")]
+async def open_socket(path: str, user=None, origin=ORIGIN) -> WebsocketCommunicator:
+    """A websocket to `path` of a fresh session of `user` (None: nobody logged in), not
+    connected yet."""
+    headers = [(b"host", b"127.0.0.1")]
+    if user is not None:
+        client = Client()
+        await sync_to_async(client.force_login)(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
     if origin:
         headers.append(origin)
-    return WebsocketCommunicator(application, "/ws/calls/", headers=headers)
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def open_panel(user, origin=ORIGIN) -> WebsocketCommunicator:
+    """A panel's websocket of a fresh session of `user`, not connected yet."""
+    return await open_socket("/ws/calls/", user, origin)
 
 
 async def connected_panel(user) -> tuple[WebsocketCommunicator, dict]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from calls.live.session_watch import Standing
@@ -16,8 +14,7 @@ from calls.wallboard.board_config import forget_board_config
 from calls.wallboard.display_links import create_display_link, revoke
 from calls.wallboard.live_board import note_cdr_counts
 from customers.services import customer_create
-from telsam_panel.asgi import application
-from tests.support.live_socket import ORIGIN, poll
+from tests.support.live_socket import open_socket, poll
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -37,18 +34,8 @@ def _fresh_config():
     forget_board_config()
 
 
-async def socket_of(path: str, user=None) -> WebsocketCommunicator:
-    headers = [(b"host", b"127.0.0.1"), ORIGIN]
-    if user is not None:
-        client = Client()
-        await sync_to_async(client.force_login)(user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
-    return WebsocketCommunicator(application, path, headers=headers)
-
-
 async def connected(path: str, user=None) -> tuple[WebsocketCommunicator, dict]:
-    socket = await socket_of(path, user)
+    socket = await open_socket(path, user)
     accepted, _ = await socket.connect()
     assert accepted
     return socket, await socket.receive_json_from(timeout=3)
@@ -142,7 +129,7 @@ async def test_a_pbx_outage_greys_the_board_and_loses_no_waiting_call(pbx_settin
 
 async def test_an_agent_may_not_open_the_board_and_anonymous_visitors_log_in_first(alice):
     for user, code in ((alice, Standing.FORBIDDEN), (None, Standing.SESSION_ENDED)):
-        socket = await socket_of("/ws/wallboard/", user)
+        socket = await open_socket("/ws/wallboard/", user)
         accepted, _ = await socket.connect()
         assert accepted
         assert (await socket.receive_output(timeout=3))["code"] == code.value
@@ -168,7 +155,7 @@ async def test_a_display_link_shows_the_board_masked_and_stops_when_revoked(
     assert closed == {"type": "websocket.close", "code": Standing.REVOKED.value}
     await socket.disconnect()
 
-    socket = await socket_of(f"/ws/display/{token}/")
+    socket = await open_socket(f"/ws/display/{token}/")
     accepted, _ = await socket.connect()
     assert accepted
     assert (await socket.receive_output(timeout=3))["code"] == Standing.REVOKED.value
