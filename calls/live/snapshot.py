@@ -71,7 +71,12 @@ _remembered: _Remembered | None = None
 
 def load_snapshot_text(client: redis.Redis | None = None) -> str | None:
     """The stored snapshot message as text, to forward to a browser as it is."""
-    raw = (client or redis_client()).get(SNAPSHOT_KEY)
+    return load_message_text(SNAPSHOT_KEY, client)
+
+
+def load_message_text(key: str, client: redis.Redis | None = None) -> str | None:
+    """A message stored under `key` as text (the snapshot's, the wallboard's), or None."""
+    raw = (client or redis_client()).get(key)
     return raw.decode() if raw is not None else None
 
 

@@ -19,15 +19,9 @@ from django.utils import timezone
 from calls.access import SEE_WALLBOARD
 from calls.live.consumer import StreamConsumer
 from calls.live.session_watch import SessionPass, Standing
-from calls.live.snapshot import redis_client
+from calls.live.snapshot import load_message_text
 from calls.wallboard.display_links import active_link_ids, link_for_token
 from calls.wallboard.live_board import DISPLAY_GROUP, DISPLAY_MESSAGE_KEY, GROUP, MESSAGE_KEY
-
-
-def _stored(key: str) -> str | None:
-    raw = redis_client().get(key)
-    return raw.decode() if raw is not None else None
-
 
 # Before the first poll has stored a board: an empty one, stale, with nothing known yet.
 NO_BOARD_YET = json.dumps(
@@ -57,7 +51,7 @@ class WallboardConsumer(StreamConsumer):
         return SessionPass(entry.session_key, entry.user_id, entry.auth_hash, (SEE_WALLBOARD,))
 
     def load_state_text(self) -> str | None:
-        return _stored(MESSAGE_KEY)
+        return load_message_text(MESSAGE_KEY)
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,4 +82,4 @@ class DisplayConsumer(StreamConsumer):
         await super().connect()
 
     def load_state_text(self) -> str | None:
-        return _stored(DISPLAY_MESSAGE_KEY)
+        return load_message_text(DISPLAY_MESSAGE_KEY)
